@@ -5,6 +5,7 @@
 #ifndef HUDDLE_FRAME_H
 #define HUDDLE_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "utf8.h"

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/* CivetWeb set-up (see http.h). Directory listing, CGI and SSI are off, dotfiles answer 404, and
+ * static responses carry a strict Content-Security-Policy (the page has no inline code). */
+#include "http.h"
+
+#include <civetweb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proto.h"
+
+#define HTTP_MAX_OPTIONS 64
+
+struct http_server {
+    struct mg_context *ctx;
+    const struct config *cfg;
+    struct hub *hub;
+    struct ws_server *ws;
+    int port, ssl_port;
+    char *listening; /* listening_ports option string */
+    char *threads;
+};
+
+static const char security_headers[] =
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'";
+
+static void reply(struct mg_connection *conn, int status, const char *type, const char *body)
+{
+    size_t len = strlen(body);
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+              status, mg_get_response_code_text(conn, status), type, len);
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    if (!ri || strcmp(ri->request_method, "HEAD"))
+        mg_write(conn, body, len);
+}
+
+static bool method_ok(struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    if (!strcmp(ri->request_method, "GET") || !strcmp(ri->request_method, "HEAD"))
+        return true;
+    mg_printf(conn, "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n"
+                    "Content-Length: 0\r\n\r\n");
+    return false;
+}
+
+static int on_healthz(struct mg_connection *conn, void *cbdata)
+{
+    if (method_ok(conn))
+        reply(conn, 200, "application/json", "{\"status\":\"ok\"}");
+    return 200;
+}
+
+static int on_rooms(struct mg_connection *conn, void *cbdata)
+{
+    struct http_server *srv = cbdata;
+    if (!method_ok(conn))
+        return 405;
+    char *body = hub_rooms_json(srv->hub);
+    if (!body) {
+        reply(conn, 500, "text/plain", "out of memory\n");
+        return 500;
+    }
+    reply(conn, 200, "application/json", body);
+    free(body);
+    return 200;
+}
+
+static int on_config(struct mg_connection *conn, void *cbdata)
+{
+    struct http_server *srv = cbdata;
+    const struct config *cfg = srv->cfg;
+    if (!method_ok(conn))
+        return 405;
+    char *body = proto_config_json(cfg->ice_servers, cfg->turn_username, cfg->turn_credential,
+                                   (unsigned)cfg->max_room_members, cfg->max_message_bytes);
+    if (!body) {
+        reply(conn, 500, "text/plain", "out of memory\n");
+        return 500;
+    }
+    reply(conn, 200, "application/json", body);
+    free(body);
+    return 200;
+}
+
+/* Appends printf output to a growing heap buffer. */
+struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = b->s ? vsnprintf(b->s + b->len, room, fmt, ap) : -1;
+        va_end(ap);
+        if (n >= 0 && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (n >= 0 && cap - b->len <= (size_t)n)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = true;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static void metric(struct sbuf *b, const char *name, const char *type, const char *help,
+                   unsigned long long value)
+{
+    sb_printf(b, "# HELP huddle_%s %s\n# TYPE huddle_%s %s\nhuddle_%s %llu\n", name, help, name,
+              type, name, value);
+}
+
+static int on_metrics(struct mg_connection *conn, void *cbdata)
+{
+    struct http_server *srv = cbdata;
+    struct sbuf b = {0};
+    struct hub_stats hs;
+    struct ws_stats wst;
+    if (!method_ok(conn))
+        return 405;
+    hub_get_stats(srv->hub, &hs);
+    ws_get_stats(srv->ws, &wst);
+    sb_printf(&b,
+              "# HELP huddle_build_info Build information.\n# TYPE huddle_build_info gauge\n"
+              "huddle_build_info{version=\"%s\"} 1\n",
+              HUDDLE_VERSION);
+    metric(&b, "websocket_sessions", "gauge", "Open WebSocket sessions.", wst.open);
+    metric(&b, "hub_sessions", "gauge", "Sessions known to the hub.", hs.sessions);
+    metric(&b, "rooms", "gauge", "Open rooms.", hs.rooms);
+    metric(&b, "room_members", "gauge", "Sessions in a room.", hs.members);
+    metric(&b, "websocket_accepted_total", "counter", "WebSocket sessions accepted.", wst.accepted);
+    metric(&b, "websocket_refused_total", "counter",
+           "WebSocket upgrades refused because the server was full.", wst.refused_full);
+    metric(&b, "websocket_refused_origin_total", "counter",
+           "WebSocket upgrades refused for their Origin.", wst.refused_origin);
+    metric(&b, "messages_in_total", "counter", "Messages received.", wst.msgs_in);
+    metric(&b, "bytes_in_total", "counter", "Message payload bytes received.", wst.bytes_in);
+    metric(&b, "messages_out_total", "counter", "Frames sent.", wst.msgs_out);
+    metric(&b, "bytes_out_total", "counter", "Frame payload bytes sent.", wst.bytes_out);
+    metric(&b, "chat_messages_total", "counter", "Chat messages broadcast.", hs.chats);
+    metric(&b, "signals_total", "counter", "Signaling messages relayed.", hs.signals);
+    metric(&b, "queue_overflows_total", "counter", "Sessions closed for a full send queue.",
+           hs.overflows);
+    sb_printf(&b, "# HELP huddle_errors_total Protocol errors sent.\n"
+                  "# TYPE huddle_errors_total counter\n");
+    for (int e = 1; e < PROTO_ERR_COUNT; e++)
+        sb_printf(&b, "huddle_errors_total{code=\"%s\"} %llu\n", proto_error_code(e),
+                  (unsigned long long)hs.error_by_code[e]);
+    sb_printf(&b, "# HELP huddle_closes_total WebSocket sessions ended, by close code.\n"
+                  "# TYPE huddle_closes_total counter\n");
+    for (unsigned i = 0; ws_close_code_label(i); i++)
+        sb_printf(&b, "huddle_closes_total{code=\"%s\"} %llu\n", ws_close_code_label(i),
+                  wst.closes[i]);
+    if (b.oom) {
+        free(b.s);
+        reply(conn, 500, "text/plain", "out of memory\n");
+        return 500;
+    }
+    reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", b.s);
+    free(b.s);
+    return 200;
+}
+
+/* Dotfiles and dot-directories are hidden: 404 before CivetWeb looks at the file system. */
+static int on_begin_request(struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    if (ri && ri->local_uri && strstr(ri->local_uri, "/.")) {
+        mg_printf(conn, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
+                        "Content-Length: 10\r\nConnection: close\r\n\r\nNot Found\n");
+        return 404;
+    }
+    return 0;
+}
+
+static int on_log_message(const struct mg_connection *conn, const char *message)
+{
+    log_warn(0, "civetweb: %s", message);
+    return 1;
+}
+
+static void on_init_context(const struct mg_context *cctx)
+{
+    struct mg_context *ctx = (struct mg_context *)cctx;
+    struct http_server *srv = mg_get_user_data(ctx);
+    mg_set_request_handler(ctx, "/healthz", on_healthz, srv);
+    mg_set_request_handler(ctx, "/api/rooms", on_rooms, srv);
+    mg_set_request_handler(ctx, "/api/config", on_config, srv);
+    mg_set_request_handler(ctx, "/metrics", on_metrics, srv);
+    ws_register(srv->ws, ctx);
+}
+
+static void on_connection_close(const struct mg_connection *conn)
+{
+    struct http_server *srv = mg_get_user_data(mg_get_context(conn));
+    if (srv)
+        ws_connection_closed(srv->ws, conn);
+}
+
+struct http_server *http_start(const struct config *cfg, struct hub *hub, struct ws_server *ws,
+                               char *err, size_t errlen)
+{
+    struct http_server *srv = calloc(1, sizeof(*srv));
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    srv->cfg = cfg;
+    srv->hub = hub;
+    srv->ws = ws;
+    if (asprintf(&srv->listening, "%s:%d", cfg->bind_address, cfg->listening_port) < 0 ||
+        asprintf(&srv->threads, "%d", cfg->num_threads) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto err_free;
+    }
+    const char *opts[HTTP_MAX_OPTIONS] = {
+        "listening_ports",
+        srv->listening,
+        "document_root",
+        cfg->document_root,
+        "num_threads",
+        srv->threads,
+        "enable_directory_listing",
+        "no",
+        "cgi_pattern",
+        "",
+        "ssi_pattern",
+        "",
+        "hide_files_patterns",
+        "**/.*",
+        "index_files",
+        "index.html",
+        "enable_keep_alive",
+        "yes",
+        "request_timeout_ms",
+        "10000",
+        "websocket_timeout_ms",
+        "1000",
+        "enable_websocket_ping_pong",
+        "no",
+        "additional_header",
+        security_headers,
+        "static_file_cache_control",
+        "no-cache",
+        NULL,
+    };
+    size_t n = 0;
+    while (opts[n])
+        n += 2;
+    if (cfg->access_log) {
+        opts[n++] = "access_log_file";
+        opts[n++] = "/dev/stderr";
+    }
+    opts[n] = NULL;
+
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof(cb));
+    cb.begin_request = on_begin_request;
+    cb.log_message = on_log_message;
+    cb.init_context = on_init_context;
+    cb.connection_close = on_connection_close;
+    struct mg_init_data init = {.callbacks = &cb, .user_data = srv, .configuration_options = opts};
+    char text[256] = "";
+    unsigned code = 0;
+    struct mg_error_data error = {.code = &code, .text = text, .text_buffer_size = sizeof(text)};
+    srv->ctx = mg_start2(&init, &error);
+    if (!srv->ctx) {
+        snprintf(err, errlen, "cannot start the server on %s: %s", srv->listening,
+                 text[0] ? text : "unknown error");
+        goto err_free;
+    }
+    struct mg_server_port ports[4];
+    memset(ports, 0, sizeof(ports));
+    int np = mg_get_server_ports(srv->ctx, 4, ports);
+    for (int i = 0; i < np; i++) {
+        if (ports[i].is_ssl && !srv->ssl_port)
+            srv->ssl_port = ports[i].port;
+        else if (!ports[i].is_ssl && !srv->port)
+            srv->port = ports[i].port;
+    }
+    return srv;
+
+err_free:
+    free(srv->listening);
+    free(srv->threads);
+    free(srv);
+    return NULL;
+}
+
+int http_port(const struct http_server *srv)
+{
+    return srv->port;
+}
+
+int http_ssl_port(const struct http_server *srv)
+{
+    return srv->ssl_port;
+}
+
+void http_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    if (srv->ctx)
+        mg_stop(srv->ctx);
+    free(srv->listening);
+    free(srv->threads);
+    free(srv);
+}

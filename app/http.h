@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* The CivetWeb server: options from the config (static files, hardening), the small JSON and text
+ * endpoints (/healthz, /api/rooms, /api/config, /metrics) and the WebSocket registration. */
+#ifndef HUDDLE_HTTP_H
+#define HUDDLE_HTTP_H
+
+#include <stddef.h>
+#include "config.h"
+#include "hub.h"
+#include "ws.h"
+
+struct http_server;
+
+/* Starts listening per cfg (cfg, hub and ws must outlive the server). Returns NULL with err set
+ * (e.g. "cannot listen on 0.0.0.0:3003: port in use") on failure. */
+struct http_server *http_start(const struct config *cfg, struct hub *hub, struct ws_server *ws,
+                               char *err, size_t errlen);
+
+/* Actual port of the plain HTTP listener (useful with listening_port 0), and of HTTPS (0: none). */
+int http_port(const struct http_server *srv);
+int http_ssl_port(const struct http_server *srv);
+
+/* Stops CivetWeb (joins its threads; WebSocket close handlers run) and frees srv. NULL-safe. */
+void http_stop(struct http_server *srv);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Sessions, rooms and ordered fan-out. Knows neither CivetWeb nor JSON: it sends prepared messages
+ * through a function pointer that must only queue (never block), so one slow client cannot stall
+ * a room, and it is unit-tested without sockets. */
+#ifndef HUDDLE_HUB_H
+#define HUDDLE_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "msg.h"
+
+struct hub;
+struct hub_session;
+
+struct hub_config {
+    const char *greeting;      /* copied */
+    unsigned max_room_members; /* >= 1 */
+    unsigned max_rooms;        /* >= 1 */
+    unsigned rate_per_sec;     /* token refill per second per session; 0 = no rate limit */
+    unsigned rate_burst;       /* bucket size */
+};
+
+struct hub_ops {
+    /* Queues m for the connection behind sink, taking its own reference; never blocks. Returns
+     * false when the connection cannot take it (queue overflow or closing): the hub then treats
+     * the session as gone, removes it from its room (the others get `bye`) and sends it nothing
+     * more. Called with the hub lock held: must not call back into the hub. */
+    bool (*send)(void *sink, struct msg *m);
+    /* Wall clock in ms since the epoch (chat `ts`, rate limiting); NULL = the real clock. */
+    int64_t (*now_ms)(void);
+};
+
+struct hub_stats {
+    unsigned sessions, rooms, members, gone;
+    uint64_t chats, signals, errors, overflows;
+    uint64_t error_by_code[16]; /* indexed by enum proto_error */
+};
+
+/* New hub; NULL on OOM. hub_free requires every session to be disconnected first. */
+struct hub *hub_new(const struct hub_config *cfg, const struct hub_ops *ops);
+void hub_free(struct hub *h);
+
+/* Registers a new session for sink and queues its `hello`. Returns the session, owned by the hub
+ * until hub_disconnect, or NULL on OOM. */
+struct hub_session *hub_connect(struct hub *h, void *sink);
+
+/* Removes the session: leaves its room (others get `bye`) and frees it. After this returns the hub
+ * never calls send() with its sink again. */
+void hub_disconnect(struct hub *h, struct hub_session *s);
+
+/* Handles one complete, UTF-8-valid client message. Replies and fan-out go through send(). */
+void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len);
+
+/* True when s is in a room now (for logging decisions). */
+bool hub_session_in_room(struct hub *h, const struct hub_session *s);
+
+/* Session id as shown to clients (stable for the session's life). */
+uint64_t hub_session_id(const struct hub_session *s);
+
+/* If the room list changed since the last call, sends `rooms` to every session not in a room.
+ * Called periodically (every 100 ms) by the server; returns true when it sent anything. */
+bool hub_flush_rooms(struct hub *h);
+
+/* The room list as JSON {"rooms":[{"name","count"},...]} (heap string, caller frees; NULL on
+ * OOM). */
+char *hub_rooms_json(struct hub *h);
+
+void hub_get_stats(struct hub *h, struct hub_stats *st);
+
+#endif

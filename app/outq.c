@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* Bounded outgoing queue with one consumer (see outq.h): a ring of message pointers under a mutex
+ * and a condition variable. */
+#include "outq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+struct outq {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct msg **ring; /* capacity max_msgs + 1 (room for the final close) */
+    size_t cap, head, count;
+    size_t bytes, max_bytes, max_msgs;
+    bool closed;  /* no more pushes; pending messages are still delivered */
+    bool stopped; /* no more pops either */
+    bool overflowed;
+};
+
+struct outq *outq_new(size_t max_bytes, size_t max_msgs)
+{
+    struct outq *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->cap = max_msgs + 1;
+    q->ring = calloc(q->cap, sizeof(*q->ring));
+    if (!q->ring) {
+        free(q);
+        return NULL;
+    }
+    q->max_bytes = max_bytes;
+    q->max_msgs = max_msgs;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->cond, NULL);
+    return q;
+}
+
+static void drop_all_locked(struct outq *q)
+{
+    while (q->count) {
+        msg_unref(q->ring[q->head]);
+        q->ring[q->head] = NULL;
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+    }
+    q->bytes = 0;
+}
+
+static void append_locked(struct outq *q, struct msg *m)
+{
+    q->ring[(q->head + q->count) % q->cap] = msg_ref(m);
+    q->count++;
+    q->bytes += m->len;
+    pthread_cond_signal(&q->cond);
+}
+
+void outq_free(struct outq *q)
+{
+    if (!q)
+        return;
+    drop_all_locked(q);
+    pthread_cond_destroy(&q->cond);
+    pthread_mutex_destroy(&q->lock);
+    free(q->ring);
+    free(q);
+}
+
+int outq_push(struct outq *q, struct msg *m, struct msg *overflow_close)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q->lock);
+    if (q->closed || q->stopped) {
+        rc = -EPIPE;
+    } else if (q->count + 1 > q->max_msgs || q->bytes + m->len > q->max_bytes) {
+        q->overflowed = true;
+        q->closed = true;
+        drop_all_locked(q);
+        if (overflow_close)
+            append_locked(q, overflow_close);
+        else
+            pthread_cond_signal(&q->cond);
+        rc = -ENOBUFS;
+    } else {
+        append_locked(q, m);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+int outq_push_final(struct outq *q, struct msg *m)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q->lock);
+    if (q->closed || q->stopped) {
+        rc = -EPIPE;
+    } else {
+        q->closed = true;
+        append_locked(q, m);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+struct msg *outq_pop(struct outq *q)
+{
+    struct msg *m = NULL;
+    pthread_mutex_lock(&q->lock);
+    while (!q->stopped && q->count == 0 && !q->closed)
+        pthread_cond_wait(&q->cond, &q->lock);
+    if (!q->stopped && q->count) {
+        m = q->ring[q->head];
+        q->ring[q->head] = NULL;
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        q->bytes -= m->len;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return m;
+}
+
+void outq_stop(struct outq *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->stopped = true;
+    q->closed = true;
+    drop_all_locked(q);
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+}
+
+bool outq_overflowed(struct outq *q)
+{
+    pthread_mutex_lock(&q->lock);
+    bool o = q->overflowed;
+    pthread_mutex_unlock(&q->lock);
+    return o;
+}
+
+void outq_stats(struct outq *q, size_t *msgs, size_t *bytes)
+{
+    pthread_mutex_lock(&q->lock);
+    if (msgs)
+        *msgs = q->count;
+    if (bytes)
+        *bytes = q->bytes;
+    pthread_mutex_unlock(&q->lock);
+}

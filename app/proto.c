@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON codec for the huddle protocol with Jansson: strict validation of what clients send (types,
+ * lengths in code points, trimming, control characters) and compact serialization of replies. */
+#include "proto.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+static const char *const error_codes[PROTO_ERR_COUNT] = {
+    [PROTO_OK] = "ok",
+    [PROTO_ERR_BAD_JSON] = "bad_json",
+    [PROTO_ERR_UNKNOWN_TYPE] = "unknown_type",
+    [PROTO_ERR_BAD_FIELD] = "bad_field",
+    [PROTO_ERR_ROOM_FULL] = "room_full",
+    [PROTO_ERR_NOT_IN_ROOM] = "not_in_room",
+    [PROTO_ERR_NO_SUCH_PEER] = "no_such_peer",
+    [PROTO_ERR_RATE_LIMITED] = "rate_limited",
+};
+
+const char *proto_error_code(enum proto_error err)
+{
+    if ((int)err < 0 || err >= PROTO_ERR_COUNT)
+        return "internal";
+    return error_codes[err];
+}
+
+void proto_request_clear(struct proto_request *req)
+{
+    free(req->text);
+    free(req->data);
+    memset(req, 0, sizeof(*req));
+}
+
+/* Unicode White_Space (plus BOM), as JavaScript's trim() sees it. */
+static bool is_space(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+           cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+
+/* Unicode general category Cc. */
+static bool is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/* Trims s[0..len) (valid UTF-8) and checks 1..max code points and control characters
+ * (allow_breaks lets \n, \r and \t through). Returns a heap copy or NULL with *detail set. */
+static char *clean_text(const char *s, size_t len, size_t max, bool allow_breaks,
+                        const char **detail, const char *what_empty, const char *what_long,
+                        const char *what_ctrl)
+{
+    size_t start = 0, end = len, n;
+    while (start < end) {
+        uint32_t cp = utf8_decode(s + start, end - start, &n);
+        if (!is_space(cp))
+            break;
+        start += n;
+    }
+    /* trailing: walk forward remembering the end of the last non-space code point */
+    size_t last = start;
+    for (size_t i = start; i < end; i += n) {
+        uint32_t cp = utf8_decode(s + i, end - i, &n);
+        if (!is_space(cp))
+            last = i + n;
+    }
+    end = last;
+    if (end == start) {
+        *detail = what_empty;
+        return NULL;
+    }
+    size_t count = 0;
+    for (size_t i = start; i < end; i += n) {
+        uint32_t cp = utf8_decode(s + i, end - i, &n);
+        if (is_control(cp) && !(allow_breaks && (cp == '\n' || cp == '\r' || cp == '\t'))) {
+            *detail = what_ctrl;
+            return NULL;
+        }
+        if (++count > max) {
+            *detail = what_long;
+            return NULL;
+        }
+    }
+    char *out = malloc(end - start + 1);
+    if (!out) {
+        *detail = "out of memory";
+        return NULL;
+    }
+    memcpy(out, s + start, end - start);
+    out[end - start] = '\0';
+    return out;
+}
+
+int proto_chat_text(const char *buf, size_t len, char **out, const char **detail)
+{
+    if (!utf8_valid(buf, len)) {
+        *detail = "text is not valid UTF-8";
+        return PROTO_ERR_BAD_FIELD;
+    }
+    *out = clean_text(buf, len, PROTO_CHAT_MAX, true, detail, "text must not be empty",
+                      "text is longer than 2000 characters", "text contains control characters");
+    return *out ? PROTO_OK : PROTO_ERR_BAD_FIELD;
+}
+
+/* Nesting depth of a JSON text, counting brackets outside strings; stops early above limit. */
+static int json_depth(const char *s, size_t len, int limit)
+{
+    int depth = 0, max = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max && (max = depth) > limit)
+                return max;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+static int field_string(json_t *root, const char *key, const char **s, size_t *len)
+{
+    json_t *v = json_object_get(root, key);
+    if (!json_is_string(v))
+        return -1;
+    *s = json_string_value(v);
+    *len = json_string_length(v);
+    return 0;
+}
+
+int proto_parse(const char *buf, size_t len, struct proto_request *req, const char **detail)
+{
+    size_t i = 0;
+    memset(req, 0, sizeof(*req));
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
+        i++;
+    if (i == len || (buf[i] != '{' && buf[i] != '['))
+        return -1;
+    if (json_depth(buf, len, PROTO_MAX_DEPTH) > PROTO_MAX_DEPTH) {
+        *detail = "JSON nested too deeply";
+        return PROTO_ERR_BAD_JSON;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!root) {
+        *detail = "not valid JSON";
+        return PROTO_ERR_BAD_JSON;
+    }
+    int rc = PROTO_OK;
+    if (!json_is_object(root)) {
+        *detail = "expected a JSON object";
+        rc = PROTO_ERR_BAD_JSON;
+        goto out_root;
+    }
+    json_t *type = json_object_get(root, "type");
+    const char *t = json_is_string(type) ? json_string_value(type) : NULL;
+    const char *s;
+    size_t slen;
+    if (!t) {
+        *detail = "missing string field 'type'";
+        rc = PROTO_ERR_UNKNOWN_TYPE;
+    } else if (!strcmp(t, "nickname")) {
+        req->type = PROTO_NICKNAME;
+        if (field_string(root, "nickname", &s, &slen)) {
+            *detail = "'nickname' must be a string";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else if (!(req->text = clean_text(s, slen, PROTO_NICKNAME_MAX, false, detail,
+                                            "nickname must not be empty",
+                                            "nickname is longer than 32 characters",
+                                            "nickname contains control characters"))) {
+            rc = PROTO_ERR_BAD_FIELD;
+        }
+    } else if (!strcmp(t, "join")) {
+        req->type = PROTO_JOIN;
+        if (field_string(root, "room", &s, &slen)) {
+            *detail = "'room' must be a string";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else if (!(req->text =
+                         clean_text(s, slen, PROTO_ROOM_MAX, false, detail,
+                                    "room must not be empty", "room is longer than 64 characters",
+                                    "room contains control characters"))) {
+            rc = PROTO_ERR_BAD_FIELD;
+        }
+    } else if (!strcmp(t, "leave")) {
+        req->type = PROTO_LEAVE;
+    } else if (!strcmp(t, "list")) {
+        req->type = PROTO_LIST;
+    } else if (!strcmp(t, "chat")) {
+        req->type = PROTO_CHAT;
+        if (field_string(root, "text", &s, &slen)) {
+            *detail = "'text' must be a string";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else {
+            rc = proto_chat_text(s, slen, &req->text, detail);
+        }
+    } else if (!strcmp(t, "signal")) {
+        req->type = PROTO_SIGNAL;
+        json_t *to = json_object_get(root, "to");
+        json_t *data = json_object_get(root, "data");
+        if (!json_is_integer(to) || json_integer_value(to) <= 0) {
+            *detail = "'to' must be a session id";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else if (!data) {
+            *detail = "missing field 'data'";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else {
+            req->to = (uint64_t)json_integer_value(to);
+            req->data = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (!req->data) {
+                *detail = "out of memory";
+                rc = PROTO_ERR_BAD_FIELD;
+            }
+        }
+    } else {
+        *detail = "unknown message type";
+        rc = PROTO_ERR_UNKNOWN_TYPE;
+    }
+out_root:
+    json_decref(root);
+    if (rc != PROTO_OK)
+        proto_request_clear(req);
+    return rc;
+}
+
+/* Serializes obj (reference stolen) into a new text message. */
+static struct msg *finish(json_t *obj)
+{
+    struct msg *m = NULL;
+    if (!obj)
+        return NULL;
+    char *s = json_dumps(obj, JSON_COMPACT);
+    if (s) {
+        m = msg_text(s);
+        free(s);
+    }
+    json_decref(obj);
+    return m;
+}
+
+static json_t *rooms_array(const struct proto_room_info *rooms, size_t nrooms)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < nrooms; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:I}", "name", rooms[i].name, "count",
+                                             (json_int_t)rooms[i].count));
+    return arr;
+}
+
+struct msg *proto_hello(const char *greeting, uint64_t id, const char *nickname,
+                        const struct proto_room_info *rooms, size_t nrooms)
+{
+    return finish(json_pack("{s:s,s:s,s:I,s:s,s:o}", "type", "hello", "text", greeting, "id",
+                            (json_int_t)id, "nickname", nickname, "rooms",
+                            rooms_array(rooms, nrooms)));
+}
+
+struct msg *proto_nickname(const char *nickname)
+{
+    return finish(json_pack("{s:s,s:s}", "type", "nickname", "nickname", nickname));
+}
+
+struct msg *proto_renamed(uint64_t id, const char *old_nick, const char *new_nick)
+{
+    return finish(json_pack("{s:s,s:I,s:s,s:s}", "type", "renamed", "id", (json_int_t)id, "old",
+                            old_nick, "nickname", new_nick));
+}
+
+struct msg *proto_joined(const char *room, uint64_t id, const struct proto_member *members,
+                         size_t nmembers, unsigned count)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < nmembers; i++)
+        json_array_append_new(arr, json_pack("{s:I,s:s}", "id", (json_int_t)members[i].id,
+                                             "nickname", members[i].nickname));
+    return finish(json_pack("{s:s,s:s,s:I,s:o,s:I}", "type", "joined", "room", room, "id",
+                            (json_int_t)id, "members", arr, "count", (json_int_t)count));
+}
+
+struct msg *proto_presence(const char *type, const char *room, uint64_t id, const char *nickname,
+                           unsigned count)
+{
+    return finish(json_pack("{s:s,s:s,s:I,s:s,s:I}", "type", type, "room", room, "id",
+                            (json_int_t)id, "nickname", nickname, "count", (json_int_t)count));
+}
+
+struct msg *proto_left(const char *room)
+{
+    return finish(json_pack("{s:s,s:s}", "type", "left", "room", room));
+}
+
+struct msg *proto_chat(const char *room, uint64_t from_id, const char *from_nick, const char *text,
+                       uint64_t seq, int64_t ts_ms)
+{
+    return finish(json_pack("{s:s,s:s,s:{s:I,s:s},s:s,s:I,s:I}", "type", "chat", "room", room,
+                            "from", "id", (json_int_t)from_id, "nickname", from_nick, "text", text,
+                            "seq", (json_int_t)seq, "ts", (json_int_t)ts_ms));
+}
+
+struct msg *proto_signal(uint64_t from_id, const char *data)
+{
+    static const char fmt[] = "{\"type\":\"signal\",\"from\":%llu,\"data\":%s}";
+    size_t cap = sizeof(fmt) + 24 + strlen(data);
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    snprintf(s, cap, fmt, (unsigned long long)from_id, data);
+    struct msg *m = msg_text(s);
+    free(s);
+    return m;
+}
+
+struct msg *proto_rooms(const struct proto_room_info *rooms, size_t nrooms)
+{
+    return finish(json_pack("{s:s,s:o}", "type", "rooms", "rooms", rooms_array(rooms, nrooms)));
+}
+
+struct msg *proto_error(enum proto_error err, const char *message)
+{
+    return finish(json_pack("{s:s,s:s,s:s}", "type", "error", "code", proto_error_code(err),
+                            "message", message ? message : ""));
+}
+
+char *proto_rooms_json(const struct proto_room_info *rooms, size_t nrooms)
+{
+    json_t *obj = json_pack("{s:o}", "rooms", rooms_array(rooms, nrooms));
+    if (!obj)
+        return NULL;
+    char *s = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    return s;
+}
+
+char *proto_config_json(const char *ice_servers, const char *turn_username,
+                        const char *turn_credential, unsigned max_room_members,
+                        long max_message_bytes)
+{
+    json_t *stun = json_array(), *turn = json_array(), *servers = json_array();
+    const char *p = ice_servers ? ice_servers : "";
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && t[-1] == ' ')
+            t--;
+        if (t > p) {
+            json_t *url = json_stringn(p, (size_t)(t - p));
+            bool is_turn = !strncmp(p, "turn:", 5) || !strncmp(p, "turns:", 6);
+            json_array_append_new(is_turn ? turn : stun, url);
+        }
+        p = e;
+    }
+    if (json_array_size(stun))
+        json_array_append_new(servers, json_pack("{s:O}", "urls", stun));
+    if (json_array_size(turn)) {
+        json_t *entry = json_pack("{s:O}", "urls", turn);
+        if (entry && turn_username && *turn_username)
+            json_object_set_new(entry, "username", json_string(turn_username));
+        if (entry && turn_credential && *turn_credential)
+            json_object_set_new(entry, "credential", json_string(turn_credential));
+        json_array_append_new(servers, entry);
+    }
+    json_decref(stun);
+    json_decref(turn);
+    json_t *obj =
+        json_pack("{s:o,s:I,s:I}", "iceServers", servers, "maxRoomMembers",
+                  (json_int_t)max_room_members, "maxMessageBytes", (json_int_t)max_message_bytes);
+    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    return s;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON protocol (docs/protocol.md): parses and validates client messages, and builds the
+ * server's messages. The only module that includes the JSON library (Jansson). */
+#ifndef HUDDLE_PROTO_H
+#define HUDDLE_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "msg.h"
+
+#define PROTO_NICKNAME_MAX 32   /* code points, after trimming */
+#define PROTO_ROOM_MAX     64   /* code points, after trimming */
+#define PROTO_CHAT_MAX     2000 /* code points, after trimming */
+#define PROTO_MAX_DEPTH    32   /* JSON nesting accepted (guards the parser's recursion) */
+#define PROTO_DEFAULT_NICK "Anon"
+
+enum proto_type {
+    PROTO_NICKNAME = 1,
+    PROTO_JOIN,
+    PROTO_LEAVE,
+    PROTO_CHAT,
+    PROTO_SIGNAL,
+    PROTO_LIST,
+};
+
+enum proto_error {
+    PROTO_OK = 0,
+    PROTO_ERR_BAD_JSON,
+    PROTO_ERR_UNKNOWN_TYPE,
+    PROTO_ERR_BAD_FIELD,
+    PROTO_ERR_ROOM_FULL,
+    PROTO_ERR_NOT_IN_ROOM,
+    PROTO_ERR_NO_SUCH_PEER,
+    PROTO_ERR_RATE_LIMITED,
+    PROTO_ERR_COUNT,
+};
+
+/* A validated client request. Strings are heap-allocated, NUL-terminated and owned by the request
+ * (proto_request_clear frees them). */
+struct proto_request {
+    enum proto_type type;
+    char *text;  /* NICKNAME: nickname, JOIN: room, CHAT: text (all trimmed and validated) */
+    uint64_t to; /* SIGNAL: recipient session id */
+    char *data;  /* SIGNAL: the data value as compact JSON */
+};
+
+/* Parses one decoded UTF-8 message. Returns:
+ *   PROTO_OK: *req is filled;
+ *   PROTO_ERR_*: the request is refused; *detail is a static human-readable message;
+ *   -1: the payload is plain text, not JSON (its first non-whitespace byte is not '{' or '['):
+ *       the caller decides (it becomes a chat message inside a room).
+ * len excludes any terminator; buf need not be NUL-terminated. */
+int proto_parse(const char *buf, size_t len, struct proto_request *req, const char **detail);
+
+/* Validates plain text as chat text: trims it into a new heap string (*out, caller frees).
+ * Returns PROTO_OK or PROTO_ERR_BAD_FIELD with *detail set. */
+int proto_chat_text(const char *buf, size_t len, char **out, const char **detail);
+
+void proto_request_clear(struct proto_request *req);
+
+/* Stable wire name of an error ("bad_json", ...). */
+const char *proto_error_code(enum proto_error err);
+
+/* --- Server messages. Each returns a new text message (one reference) or NULL on OOM. --- */
+
+struct proto_room_info {
+    const char *name;
+    unsigned count;
+};
+
+struct proto_member {
+    uint64_t id;
+    const char *nickname;
+};
+
+struct msg *proto_hello(const char *greeting, uint64_t id, const char *nickname,
+                        const struct proto_room_info *rooms, size_t nrooms);
+struct msg *proto_nickname(const char *nickname);
+struct msg *proto_renamed(uint64_t id, const char *old_nick, const char *new_nick);
+struct msg *proto_joined(const char *room, uint64_t id, const struct proto_member *members,
+                         size_t nmembers, unsigned count);
+/* type is "welcome" or "bye" */
+struct msg *proto_presence(const char *type, const char *room, uint64_t id, const char *nickname,
+                           unsigned count);
+struct msg *proto_left(const char *room);
+struct msg *proto_chat(const char *room, uint64_t from_id, const char *from_nick, const char *text,
+                       uint64_t seq, int64_t ts_ms);
+/* data is compact JSON, inserted verbatim */
+struct msg *proto_signal(uint64_t from_id, const char *data);
+struct msg *proto_rooms(const struct proto_room_info *rooms, size_t nrooms);
+struct msg *proto_error(enum proto_error err, const char *message);
+
+/* The room list as a heap JSON string {"rooms":[...]} for GET /api/rooms (caller frees). */
+char *proto_rooms_json(const struct proto_room_info *rooms, size_t nrooms);
+
+/* The page's settings for GET /api/config as a heap JSON string (caller frees):
+ * {"iceServers":[{"urls":[...],"username"?,"credential"?}],"maxRoomMembers":n,"maxMessageBytes":n}.
+ * ice_servers is a comma list; TURN credentials go with turn:/turns: URLs only. */
+char *proto_config_json(const char *ice_servers, const char *turn_username,
+                        const char *turn_credential, unsigned max_room_members,
+                        long max_message_bytes);
+
+#endif

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/* WebSocket sessions on CivetWeb 1.15 (see ws.h). Each connection has a reader (CivetWeb's worker
+ * thread, which calls our data handler) and a writer thread of ours that drains the session's
+ * bounded queue, so a client that stops reading only ever blocks its own writer. */
+#include "ws.h"
+
+#include <civetweb.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "log.h"
+#include "outq.h"
+
+#define WS_WRITER_STACK (128 * 1024)
+#define WS_LOG_TEXT_MAX 200
+#define WS_TICK_MS      100
+#define WS_CLOSE_SLOTS  10
+
+enum wsc_state { WSC_NEW = 0, WSC_READY, WSC_CLOSED };
+
+struct ws_conn {
+    struct ws_server *ws;
+    const struct mg_connection *conn;
+    enum wsc_state state;
+    struct hub_session *session;
+    uint64_t id;
+    struct frame_asm fa;
+    struct outq *q;
+    pthread_t writer;
+    bool writer_started;
+    pthread_mutex_t lock;       /* reader_done */
+    pthread_mutex_t write_lock; /* serializes socket writes; close_sent */
+    bool reader_done;           /* the close handler ran: never call CivetWeb on conn again */
+    bool close_sent;
+    struct ws_conn *prev, *next;
+};
+
+struct ws_server {
+    struct hub *hub;
+    const struct config *cfg;
+    pthread_mutex_t lock; /* conns list, count */
+    struct ws_conn *conns;
+    unsigned count; /* from accepted connect to close */
+    struct msg *overflow_close;
+    pthread_t ticker;
+    bool ticker_started;
+    atomic_bool stopping;
+    atomic_ullong accepted, refused_full, refused_origin;
+    atomic_ullong msgs_in, bytes_in, msgs_out, bytes_out;
+    atomic_ullong closes[WS_CLOSE_SLOTS];
+};
+
+static const unsigned close_codes[WS_CLOSE_SLOTS] = {1000, 1001, 1002, 1003, 1006,
+                                                     1007, 1008, 1009, 1011, 0};
+static const char *const close_labels[WS_CLOSE_SLOTS] = {"1000", "1001", "1002", "1003", "1006",
+                                                         "1007", "1008", "1009", "1011", "other"};
+
+const char *ws_close_code_label(unsigned idx)
+{
+    return idx < WS_CLOSE_SLOTS ? close_labels[idx] : NULL;
+}
+
+static void count_close(struct ws_server *ws, unsigned code)
+{
+    unsigned i = 0;
+    while (i < WS_CLOSE_SLOTS - 1 && close_codes[i] != code)
+        i++;
+    atomic_fetch_add(&ws->closes[i], 1);
+}
+
+/* --- connection table --- */
+
+static struct ws_conn *find_locked(struct ws_server *ws, const struct mg_connection *conn)
+{
+    for (struct ws_conn *c = ws->conns; c; c = c->next)
+        if (c->conn == conn && c->state != WSC_CLOSED)
+            return c;
+    return NULL;
+}
+
+static void unlink_locked(struct ws_server *ws, struct ws_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        ws->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    ws->count--;
+}
+
+static void wsc_free(struct ws_conn *c)
+{
+    frame_asm_free(&c->fa);
+    outq_free(c->q);
+    pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->write_lock);
+    free(c);
+}
+
+/* --- writing --- */
+
+/* Writes one frame unless a close already went out. Returns false when the connection is done. */
+static bool write_frame(struct ws_conn *c, int opcode, const char *data, size_t len)
+{
+    bool ok = false;
+    pthread_mutex_lock(&c->write_lock);
+    if (!c->close_sent) {
+        int rc = mg_websocket_write((struct mg_connection *)c->conn, opcode, data, len);
+        ok = rc >= 0 && (len == 0 || (size_t)rc == len);
+        if (opcode == FRAME_OP_CLOSE) {
+            c->close_sent = true;
+            ok = false;
+        }
+        if (ok || opcode == FRAME_OP_CLOSE) {
+            atomic_fetch_add(&c->ws->msgs_out, 1);
+            atomic_fetch_add(&c->ws->bytes_out, len);
+        }
+    }
+    pthread_mutex_unlock(&c->write_lock);
+    return ok;
+}
+
+static void send_close_now(struct ws_conn *c, unsigned code, const char *reason)
+{
+    struct msg *m = msg_close(code, reason);
+    if (m) {
+        pthread_mutex_lock(&c->write_lock);
+        bool already = c->close_sent;
+        pthread_mutex_unlock(&c->write_lock);
+        if (!already)
+            count_close(c->ws, code ? code : 1005);
+        write_frame(c, FRAME_OP_CLOSE, m->data, m->len);
+        msg_unref(m);
+    }
+}
+
+/* Asks CivetWeb's reader loop to end (it notices within websocket_timeout_ms). Only while the
+ * close handler has not run: after that conn may belong to another client. */
+static void request_close(struct ws_conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!c->reader_done)
+        mg_close_connection((struct mg_connection *)c->conn);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void *writer_main(void *arg)
+{
+    struct ws_conn *c = arg;
+    struct msg *m;
+    while ((m = outq_pop(c->q))) {
+        bool is_close = m->opcode == FRAME_OP_CLOSE;
+        if (is_close && m->len >= 2)
+            count_close(c->ws, ((unsigned char)m->data[0] << 8) | (unsigned char)m->data[1]);
+        bool ok = write_frame(c, m->opcode, m->data, m->len);
+        msg_unref(m);
+        if (!ok) {
+            if (!is_close)
+                log_info(c->id, "write failed: closing");
+            request_close(c);
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* hub_ops.send: queue only, never block. */
+bool ws_hub_send(void *sink, struct msg *m)
+{
+    struct ws_conn *c = sink;
+    int rc = outq_push(c->q, m, c->ws->overflow_close);
+    if (rc == -ENOBUFS)
+        log_warn(c->id, "send queue overflow: closing with 1008");
+    return rc == 0;
+}
+
+/* --- CivetWeb callbacks --- */
+
+static void raw_reply(struct mg_connection *conn, int status, const char *reason, const char *extra,
+                      const char *body)
+{
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
+              status, reason, strlen(body), extra ? extra : "", body);
+}
+
+/* True when the Origin header (if any) is acceptable per allowed_origins. */
+static bool origin_allowed(const struct config *cfg, const struct mg_connection *conn)
+{
+    const char *origin = mg_get_header(conn, "Origin");
+    const char *allowed = cfg->allowed_origins ? cfg->allowed_origins : "";
+    if (!origin)
+        return true; /* not a browser */
+    if (!strcmp(allowed, "*"))
+        return true;
+    if (!*allowed) {
+        const char *host = mg_get_header(conn, "Host");
+        const char *p = strstr(origin, "://");
+        return host && p && !strcasecmp(p + 3, host);
+    }
+    size_t olen = strlen(origin);
+    for (const char *s = allowed; *s;) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        const char *e = s;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > s && t[-1] == ' ')
+            t--;
+        if ((size_t)(t - s) == olen && !strncasecmp(s, origin, olen))
+            return true;
+        s = e;
+    }
+    return false;
+}
+
+static int on_connect(const struct mg_connection *cconn, void *cbdata)
+{
+    struct ws_server *ws = cbdata;
+    struct mg_connection *conn = (struct mg_connection *)cconn;
+    if (atomic_load(&ws->stopping)) {
+        raw_reply(conn, 503, "Service Unavailable", NULL, "shutting down\n");
+        return 1;
+    }
+    if (!origin_allowed(ws->cfg, cconn)) {
+        atomic_fetch_add(&ws->refused_origin, 1);
+        log_warn(0, "refused WebSocket from origin '%s'", mg_get_header(cconn, "Origin"));
+        raw_reply(conn, 403, "Forbidden", NULL, "origin not allowed\n");
+        return 1;
+    }
+    struct ws_conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        raw_reply(conn, 503, "Service Unavailable", NULL, "out of memory\n");
+        return 1;
+    }
+    c->ws = ws;
+    c->conn = cconn;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->write_lock, NULL);
+    frame_asm_init(&c->fa, (size_t)ws->cfg->max_message_bytes);
+    c->q = outq_new((size_t)ws->cfg->send_queue_bytes, (size_t)ws->cfg->send_queue_messages);
+    pthread_mutex_lock(&ws->lock);
+    bool full = ws->count >= (unsigned)ws->cfg->max_connections;
+    if (!full && c->q) {
+        c->next = ws->conns;
+        if (ws->conns)
+            ws->conns->prev = c;
+        ws->conns = c;
+        ws->count++;
+    }
+    pthread_mutex_unlock(&ws->lock);
+    if (full || !c->q) {
+        wsc_free(c);
+        atomic_fetch_add(&ws->refused_full, 1);
+        log_warn(0, "refused WebSocket: server full (max_connections %d)",
+                 ws->cfg->max_connections);
+        raw_reply(conn, 503, "Service Unavailable", "Retry-After: 5\r\n", "server full\n");
+        return 1;
+    }
+    mg_set_user_connection_data(cconn, c);
+    return 0;
+}
+
+static struct ws_conn *lookup(struct ws_server *ws, const struct mg_connection *conn)
+{
+    struct ws_conn *c = mg_get_user_connection_data(conn);
+    if (c)
+        return c;
+    pthread_mutex_lock(&ws->lock);
+    c = find_locked(ws, conn);
+    pthread_mutex_unlock(&ws->lock);
+    return c;
+}
+
+static void on_ready(struct mg_connection *conn, void *cbdata)
+{
+    struct ws_server *ws = cbdata;
+    struct ws_conn *c = lookup(ws, conn);
+    if (!c)
+        return;
+    c->session = hub_connect(ws->hub, c);
+    if (c->session)
+        c->id = hub_session_id(c->session);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WS_WRITER_STACK);
+    c->writer_started = c->session && pthread_create(&c->writer, &attr, writer_main, c) == 0;
+    pthread_attr_destroy(&attr);
+    pthread_mutex_lock(&ws->lock);
+    c->state = WSC_READY;
+    pthread_mutex_unlock(&ws->lock);
+    atomic_fetch_add(&ws->accepted, 1);
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    log_info(c->id, "connected from %s (%s)", ri ? ri->remote_addr : "?",
+             ri && ri->local_uri ? ri->local_uri : "/");
+    if (!c->writer_started) {
+        log_error(c->id, "cannot start session: closing with 1011");
+        send_close_now(c, FRAME_CLOSE_INTERNAL, "server error");
+    }
+}
+
+/* Copies up to WS_LOG_TEXT_MAX bytes of valid UTF-8 into a printable, single-line string. */
+static char *log_text(const char *s, size_t len)
+{
+    size_t cut = len < WS_LOG_TEXT_MAX ? len : WS_LOG_TEXT_MAX;
+    while (cut < len && cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+        cut--;
+    char *out = malloc(cut * 4 + 8);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < cut; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f)
+            o += (size_t)sprintf(out + o, "\\x%02x", ch);
+        else
+            out[o++] = (char)ch;
+    }
+    if (cut < len)
+        o += (size_t)sprintf(out + o, "...");
+    out[o] = '\0';
+    return out;
+}
+
+static int on_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
+{
+    struct ws_server *ws = cbdata;
+    struct ws_conn *c = lookup(ws, conn);
+    struct frame_out out;
+    if (!c || !c->session)
+        return 0;
+    switch (frame_asm_feed(&c->fa, (unsigned)bits, data, len, &out)) {
+    case FRAME_NONE:
+    case FRAME_PONG:
+        return 1;
+    case FRAME_PING:
+        write_frame(c, FRAME_OP_PONG, out.data, out.len);
+        return 1;
+    case FRAME_MESSAGE: {
+        atomic_fetch_add(&ws->msgs_in, 1);
+        atomic_fetch_add(&ws->bytes_in, out.len);
+        /* the seed's decoded-message line; chat inside a room is private: DEBUG only */
+        enum log_level lvl = hub_session_in_room(ws->hub, c->session) ? LOG_DEBUG : LOG_INFO;
+        if (log_enabled(lvl)) {
+            char *t = log_text(out.data, out.len);
+            log_msg(lvl, c->id, "recv %s %zu B: %s",
+                    out.opcode == FRAME_OP_TEXT ? "text" : "binary", out.len, t ? t : "");
+            free(t);
+        }
+        hub_handle(ws->hub, c->session, out.data, out.len);
+        return 1;
+    }
+    case FRAME_CLOSE:
+        log_info(c->id, "client closed (%u)", (unsigned)out.code);
+        send_close_now(c, out.code, NULL);
+        return 0;
+    case FRAME_FAIL:
+        log_info(c->id, "protocol error: %s: closing with %u", out.reason, (unsigned)out.code);
+        send_close_now(c, out.code, out.reason);
+        return 0;
+    }
+    return 0;
+}
+
+static void on_close(const struct mg_connection *conn, void *cbdata)
+{
+    struct ws_server *ws = cbdata;
+    pthread_mutex_lock(&ws->lock);
+    struct ws_conn *c = find_locked(ws, conn);
+    if (c)
+        c->state = WSC_CLOSED;
+    pthread_mutex_unlock(&ws->lock);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->reader_done = true;
+    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_lock(&c->write_lock);
+    bool clean = c->close_sent;
+    pthread_mutex_unlock(&c->write_lock);
+    if (!clean)
+        count_close(ws, 1006);
+    hub_disconnect(ws->hub, c->session); /* no more pushes after this */
+    outq_stop(c->q);
+    if (c->writer_started)
+        pthread_join(c->writer, NULL);
+    log_info(c->id, "disconnected");
+    mg_set_user_connection_data(conn, NULL);
+    pthread_mutex_lock(&ws->lock);
+    unlink_locked(ws, c);
+    pthread_mutex_unlock(&ws->lock);
+    wsc_free(c);
+}
+
+void ws_connection_closed(struct ws_server *ws, const struct mg_connection *conn)
+{
+    if (!ws)
+        return;
+    pthread_mutex_lock(&ws->lock);
+    struct ws_conn *c = find_locked(ws, conn);
+    if (c && c->state == WSC_NEW)
+        unlink_locked(ws, c);
+    else
+        c = NULL;
+    pthread_mutex_unlock(&ws->lock);
+    if (c)
+        wsc_free(c); /* handshake failed after connect accepted it */
+}
+
+static void *ticker_main(void *arg)
+{
+    struct ws_server *ws = arg;
+    const struct timespec tick = {0, WS_TICK_MS * 1000000L};
+    while (!atomic_load(&ws->stopping)) {
+        nanosleep(&tick, NULL);
+        hub_flush_rooms(ws->hub);
+    }
+    return NULL;
+}
+
+struct ws_server *ws_new(struct hub *hub, const struct config *cfg)
+{
+    struct ws_server *ws = calloc(1, sizeof(*ws));
+    if (!ws)
+        return NULL;
+    ws->hub = hub;
+    ws->cfg = cfg;
+    ws->overflow_close = msg_close(FRAME_CLOSE_POLICY, "send queue overflow");
+    if (!ws->overflow_close) {
+        free(ws);
+        return NULL;
+    }
+    pthread_mutex_init(&ws->lock, NULL);
+    return ws;
+}
+
+void ws_register(struct ws_server *ws, struct mg_context *ctx)
+{
+    mg_set_websocket_handler(ctx, "/", on_connect, on_ready, on_data, on_close, ws);
+    mg_set_websocket_handler(ctx, "/ws", on_connect, on_ready, on_data, on_close, ws);
+    if (!ws->ticker_started) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, WS_WRITER_STACK);
+        ws->ticker_started = pthread_create(&ws->ticker, &attr, ticker_main, ws) == 0;
+        pthread_attr_destroy(&attr);
+    }
+}
+
+unsigned ws_shutdown(struct ws_server *ws, unsigned timeout_ms)
+{
+    atomic_store(&ws->stopping, true);
+    pthread_mutex_lock(&ws->lock);
+    for (struct ws_conn *c = ws->conns; c; c = c->next) {
+        if (c->state != WSC_READY)
+            continue;
+        struct msg *m = msg_close(FRAME_CLOSE_GOING_AWAY, "server shutting down");
+        if (m)
+            outq_push_final(c->q, m); /* -EPIPE: already closing, nothing to add */
+        msg_unref(m);
+    }
+    pthread_mutex_unlock(&ws->lock);
+    unsigned left = 0;
+    for (unsigned waited = 0;; waited += 20) {
+        pthread_mutex_lock(&ws->lock);
+        left = ws->count;
+        pthread_mutex_unlock(&ws->lock);
+        if (!left || waited >= timeout_ms)
+            break;
+        usleep(20 * 1000);
+    }
+    return left;
+}
+
+void ws_free(struct ws_server *ws)
+{
+    if (!ws)
+        return;
+    atomic_store(&ws->stopping, true);
+    if (ws->ticker_started)
+        pthread_join(ws->ticker, NULL);
+    msg_unref(ws->overflow_close);
+    pthread_mutex_destroy(&ws->lock);
+    free(ws);
+}
+
+void ws_get_stats(struct ws_server *ws, struct ws_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&ws->lock);
+    st->open = ws->count;
+    pthread_mutex_unlock(&ws->lock);
+    st->accepted = atomic_load(&ws->accepted);
+    st->refused_full = atomic_load(&ws->refused_full);
+    st->refused_origin = atomic_load(&ws->refused_origin);
+    st->msgs_in = atomic_load(&ws->msgs_in);
+    st->bytes_in = atomic_load(&ws->bytes_in);
+    st->msgs_out = atomic_load(&ws->msgs_out);
+    st->bytes_out = atomic_load(&ws->bytes_out);
+    for (unsigned i = 0; i < WS_CLOSE_SLOTS; i++)
+        st->closes[i] = atomic_load(&ws->closes[i]);
+}
