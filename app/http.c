@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "tls.h"
 
 #define HTTP_MAX_OPTIONS 64
 
@@ -230,8 +231,13 @@ struct http_server *http_start(const struct config *cfg, struct hub *hub, struct
     srv->cfg = cfg;
     srv->hub = hub;
     srv->ws = ws;
-    if (asprintf(&srv->listening, "%s:%d", cfg->bind_address, cfg->listening_port) < 0 ||
-        asprintf(&srv->threads, "%d", cfg->num_threads) < 0) {
+    int rc;
+    if (cfg->ssl_port)
+        rc = asprintf(&srv->listening, "%s:%d%s,%s:%ds", cfg->bind_address, cfg->listening_port,
+                      cfg->redirect_to_https ? "r" : "", cfg->bind_address, cfg->ssl_port);
+    else
+        rc = asprintf(&srv->listening, "%s:%d", cfg->bind_address, cfg->listening_port);
+    if (rc < 0 || asprintf(&srv->threads, "%d", cfg->num_threads) < 0) {
         snprintf(err, errlen, "out of memory");
         goto err_free;
     }
@@ -269,6 +275,12 @@ struct http_server *http_start(const struct config *cfg, struct hub *hub, struct
     size_t n = 0;
     while (opts[n])
         n += 2;
+    if (cfg->ssl_port) {
+        if (tls_prepare(err, errlen) < 0)
+            goto err_free;
+        opts[n++] = "ssl_certificate";
+        opts[n++] = cfg->ssl_certificate;
+    }
     if (cfg->access_log) {
         opts[n++] = "access_log_file";
         opts[n++] = "/dev/stderr";

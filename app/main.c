@@ -62,9 +62,11 @@ static bool file_exists(const char *path)
 }
 
 /* Logs where to open the page, including every LAN address when bound to all interfaces. */
-static void log_addresses(const struct config *cfg, int port)
+static void log_addresses(const struct config *cfg, int port, int ssl_port)
 {
     log_info(0, "listening on http://%s:%d", cfg->bind_address, port);
+    if (ssl_port)
+        log_info(0, "listening on https://%s:%d", cfg->bind_address, ssl_port);
     if (strcmp(cfg->bind_address, "0.0.0.0"))
         return;
     struct ifaddrs *ifs = NULL;
@@ -77,7 +79,10 @@ static void log_addresses(const struct config *cfg, int port)
         struct sockaddr_in *sin = (struct sockaddr_in *)i->ifa_addr;
         if (!inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip)))
             continue;
-        log_info(0, "open http://%s:%d (%s)", ip, port, i->ifa_name);
+        if (ssl_port)
+            log_info(0, "open https://%s:%d (%s)", ip, ssl_port, i->ifa_name);
+        else
+            log_info(0, "open http://%s:%d (%s)", ip, port, i->ifa_name);
     }
     freeifaddrs(ifs);
 }
@@ -195,7 +200,7 @@ int main(int argc, char **argv)
     }
     log_info(0, "huddle %s serving %s (config %s%s)", HUDDLE_VERSION, cfg.document_root,
              config_path, required || file_exists(config_path) ? "" : ": not present, defaults");
-    log_addresses(&cfg, http_port(http));
+    log_addresses(&cfg, http_port(http), http_ssl_port(http));
 
     int sig = 0;
     sigwait(&stop, &sig);
