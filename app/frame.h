@@ -31,26 +31,26 @@ enum {
 
 enum frame_action {
     FRAME_NONE = 0, /* a fragment was stored; nothing to do yet */
-    FRAME_MESSAGE,  /* a whole message is ready: out->opcode (TEXT or BINARY), out->data, out->len */
-    FRAME_PING,     /* answer with a pong carrying out->data/out->len */
-    FRAME_PONG,     /* unsolicited or answering pong: ignore */
-    FRAME_CLOSE,    /* the peer closed: echo a close with out->code (0 = empty body), then drop */
-    FRAME_FAIL,     /* violation: send a close with out->code and out->reason, then drop */
+    FRAME_MESSAGE, /* a whole message is ready: out->opcode (TEXT or BINARY), out->data, out->len */
+    FRAME_PING,    /* answer with a pong carrying out->data/out->len */
+    FRAME_PONG,    /* unsolicited or answering pong: ignore */
+    FRAME_CLOSE,   /* the peer closed: echo a close with out->code (0 = empty body), then drop */
+    FRAME_FAIL,    /* violation: send a close with out->code and out->reason, then drop */
 };
 
 struct frame_out {
-    int opcode;         /* FRAME_MESSAGE: FRAME_OP_TEXT or FRAME_OP_BINARY */
-    const char *data;   /* FRAME_MESSAGE/FRAME_PING: payload, valid until the next feed/reset */
+    int opcode;       /* FRAME_MESSAGE: FRAME_OP_TEXT or FRAME_OP_BINARY */
+    const char *data; /* FRAME_MESSAGE/FRAME_PING: payload, valid until the next feed/reset */
     size_t len;
     uint16_t code;      /* FRAME_CLOSE/FRAME_FAIL: close code to send */
     const char *reason; /* FRAME_FAIL: short static ASCII reason (<= 123 bytes) */
 };
 
 struct frame_asm {
-    char *buf;          /* reassembly buffer for a fragmented message (heap) */
+    char *buf; /* reassembly buffer for a fragmented message (heap) */
     size_t len, cap;
-    int opcode;         /* opcode of the message in progress, 0 when none */
-    size_t max_bytes;   /* message size limit (single frame or summed fragments) */
+    int opcode;       /* opcode of the message in progress, 0 when none */
+    size_t max_bytes; /* message size limit (single frame or summed fragments) */
     struct utf8_state utf8;
 };
 
