@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// Chat rooms: nicknames, joining from the form and from the live room list, welcome and bye
+// notices, own vs others' messages, counts on the home screen, errors, invite links.
+
+import { openHome, setNickname, joinRoom, waitInRoom, sendChat, seeInLog, seeRoomInList, seeText } from './lib/huddle.mjs';
+
+const PHONE = { width: 390, height: 844 };
+
+export const scenarios = [
+  {
+    name: 'two people chat in a room, a third sees it listed with count 2',
+    async run(t) {
+      const browser = await t.browser({ media: 'none' });
+      const alice = await t.page(browser, { label: 'alice' });
+      const bob = await t.page(browser, { label: 'bob', viewport: PHONE });
+      const carol = await t.page(browser, { label: 'carol' });
+
+      await openHome(alice);
+      await setNickname(alice, 'Alice');
+      await joinRoom(alice, 'lobby');
+      await seeInLog(alice, 'Nobody else is here yet');
+
+      await openHome(bob);
+      await setNickname(bob, 'Bob');
+      const listed = await seeRoomInList(bob, 'lobby', 1);
+      await listed.click();
+      await waitInRoom(bob, 'lobby', 2);
+      await seeInLog(bob, 'Here: Alice.');
+      await seeInLog(alice, 'Bob joined');
+      await waitInRoom(alice, 'lobby', 2);
+
+      await sendChat(alice, 'hi Bob, <b>not bold</b>');
+      await seeInLog(alice, 'You: hi Bob, <b>not bold</b>');
+      await seeInLog(bob, 'Alice: hi Bob, <b>not bold</b>');
+      await sendChat(bob, 'hello Alice');
+      await seeInLog(bob, 'You: hello Alice');
+      await seeInLog(alice, 'Bob: hello Alice');
+      if ((await bob.locator('#chat-log b').count()) !== 0) throw new Error('chat text was parsed as HTML');
+
+      await openHome(carol);
+      await seeRoomInList(carol, 'lobby', 2);
+      await t.screenshot(alice, 'chat-alice');
+      await t.screenshot(bob, 'chat-bob-phone');
+      await t.screenshot(carol, 'chat-home');
+
+      await bob.click('#leave-btn');
+      await bob.locator('#home').waitFor({ timeout: 20000 });
+      await seeInLog(alice, 'Bob left');
+      await waitInRoom(alice, 'lobby', 1);
+      await seeRoomInList(carol, 'lobby', 1);
+    },
+  },
+  {
+    name: 'server errors are shown to the user',
+    async run(t) {
+      const browser = await t.browser({ media: 'none' });
+      const page = await t.page(browser, { label: 'errors' });
+      await openHome(page);
+      await page.fill('#room-input', 'x'.repeat(65));
+      await page.click('#join-form button[type="submit"]');
+      await seeText(page, '#alert', 'bad_field');
+      if (!(await page.isVisible('#home'))) throw new Error('a refused join left the home screen');
+    },
+  },
+  {
+    name: 'invite links: ?room=R&name=N joins at once, ?room=R asks for a nickname',
+    async run(t) {
+      const browser = await t.browser({ media: 'none' });
+      const dora = await t.page(browser, { label: 'dora' });
+      const eve = await t.page(browser, { label: 'eve', viewport: PHONE });
+
+      await dora.goto('/?room=party&name=Dora');
+      await waitInRoom(dora, 'party', 1);
+      await seeText(dora, '#room-nick', 'Dora');
+
+      await eve.goto('/?room=party');
+      await seeText(eve, '#invite-note', 'party');
+      await eve.fill('#nick-input', 'Eve');
+      await eve.click('#nick-submit');
+      await waitInRoom(eve, 'party', 2);
+      await seeInLog(dora, 'Eve joined');
+      await sendChat(eve, 'thanks for the invite');
+      await seeInLog(dora, 'Eve: thanks for the invite');
+    },
+  },
+];

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Debian's Chromium, headless, through playwright-core: browser launch flags that work on
+// these machines, pages that record their errors, and a strict CSP added to every document.
+
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** The page must work under this policy: no inline code, nothing from other origins. */
+export const CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Fake camera(s) and microphone, auto-accepted prompts, ICE over loopback. */
+export const MEDIA_ARGS = [
+  '--use-fake-device-for-media-stream=device-count=2',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/**
+ * Launches a headless Chromium with a fresh profile. `media`: 'fake' (fake devices, prompts
+ * accepted), 'none' (no capture device at all) or false (no WebRTC flags).
+ */
+export async function launchBrowser({ media = false } = {}) {
+  const args = [...BASE_ARGS];
+  if (media === 'fake') args.push(...MEDIA_ARGS);
+  if (media === 'none') args.push('--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 30000 });
+}
+
+/**
+ * Opens a page in its own context (own storage, own permissions). Every document response
+ * gets the strict CSP header; page errors and CSP violations are collected in `page.problems`.
+ * `permissions` e.g. ['camera', 'microphone']; `init` is a function run before page scripts.
+ */
+export async function openPage(browser, { baseUrl, viewport = { width: 1280, height: 800 }, permissions = [], init, label = 'page' } = {}) {
+  // A document fulfilled by route() counts as coming from the public internet, and Chromium's
+  // Local Network Access checks would then block its WebSocket to 127.0.0.1: grant that access.
+  const context = await browser.newContext({
+    viewport,
+    baseURL: baseUrl,
+    permissions: ['local-network-access', ...permissions],
+  });
+  await context.route('**/*', async (route) => {
+    const request = route.request();
+    if (request.resourceType() !== 'document') return route.continue();
+    const response = await route.fetch();
+    return route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': CSP } });
+  });
+  if (init) await context.addInitScript(init);
+  const page = await context.newPage();
+  page.label = label;
+  page.problems = [];
+  page.on('pageerror', (err) => page.problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content.Security.Policy|Refused to/i.test(msg.text())) {
+      page.problems.push(`csp: ${msg.text()}`);
+    }
+  });
+  return page;
+}
