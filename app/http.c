@@ -184,10 +184,64 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
     return 200;
 }
 
+/* redirect_to_https: answers a plain-HTTP request with 308 to the same host on ssl_port
+ * (CivetWeb's own "r" listener redirects to its authentication_domain instead). /healthz stays
+ * on plain HTTP for health checks. Returns true when it answered. */
+static bool redirect_https(struct mg_connection *conn, const struct mg_request_info *ri,
+                           const struct http_server *srv)
+{
+    if (!srv->cfg->redirect_to_https || !srv->ssl_port || ri->is_ssl ||
+        !strcmp(ri->local_uri, "/healthz"))
+        return false;
+    const char *host = mg_get_header(conn, "Host");
+    size_t hlen = 0;
+    if (host) {
+        if (host[0] == '[') {
+            const char *end = strchr(host, ']');
+            hlen = end ? (size_t)(end - host) + 1 : 0;
+        } else {
+            hlen = strcspn(host, ":");
+        }
+        for (size_t i = 0; i < hlen; i++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:",
+                        host[i]))
+                hlen = 0;
+    }
+    if (!hlen) {
+        mg_printf(conn,
+                  "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return true;
+    }
+    /* CivetWeb hands us the decoded path: encode it again for the Location header */
+    const char *path = ri->local_uri ? ri->local_uri : "/";
+    char *uri = malloc(strlen(path) * 3 + 1);
+    if (!uri)
+        return false;
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/!$&'()*+,;=:@", *p))
+            uri[o++] = (char)*p;
+        else
+            o += (size_t)sprintf(uri + o, "%%%02X", *p);
+    }
+    uri[o] = '\0';
+    mg_printf(conn,
+              "HTTP/1.1 308 Permanent Redirect\r\nLocation: https://%.*s:%d%s%s%s\r\n"
+              "Content-Length: 0\r\nConnection: close\r\n\r\n",
+              (int)hlen, host, srv->ssl_port, uri, ri->query_string ? "?" : "",
+              ri->query_string ? ri->query_string : "");
+    free(uri);
+    return true;
+}
+
 /* Dotfiles and dot-directories are hidden: 404 before CivetWeb looks at the file system. */
 static int on_begin_request(struct mg_connection *conn)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct http_server *srv = mg_get_user_data(mg_get_context(conn));
+    if (ri && srv && redirect_https(conn, ri, srv))
+        return 308;
     if (ri && ri->local_uri && strstr(ri->local_uri, "/.")) {
         mg_printf(conn, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
                         "Content-Length: 10\r\nConnection: close\r\n\r\nNot Found\n");
@@ -233,8 +287,8 @@ struct http_server *http_start(const struct config *cfg, struct hub *hub, struct
     srv->ws = ws;
     int rc;
     if (cfg->ssl_port)
-        rc = asprintf(&srv->listening, "%s:%d%s,%s:%ds", cfg->bind_address, cfg->listening_port,
-                      cfg->redirect_to_https ? "r" : "", cfg->bind_address, cfg->ssl_port);
+        rc = asprintf(&srv->listening, "%s:%d,%s:%ds", cfg->bind_address, cfg->listening_port,
+                      cfg->bind_address, cfg->ssl_port);
     else
         rc = asprintf(&srv->listening, "%s:%d", cfg->bind_address, cfg->listening_port);
     if (rc < 0 || asprintf(&srv->threads, "%d", cfg->num_threads) < 0) {
