@@ -17,6 +17,7 @@
 static void *ssl_handle;
 static void *crypto_handle;
 
+/* Loads both glue objects from dir. */
 static int load_from(const char *dir, char *err, size_t errlen)
 {
     char path[PATH_MAX];
@@ -48,8 +49,11 @@ int tls_prepare(char *err, size_t errlen)
     if (n > 0) {
         exe[n] = '\0';
         char *slash = strrchr(exe, '/');
-        if (slash) {
-            strcpy(slash + 1, "tls");
+        if (slash && (size_t)(slash - exe) + 24 < sizeof(exe)) {
+            strcpy(slash + 1, "tls"); /* build tree: build/huddle + build/tls/ */
+            if (load_from(exe, err, errlen) == 0)
+                return 0;
+            strcpy(slash + 1, "../lib/huddle/tls"); /* installed: bin/huddle + lib/huddle/tls/ */
             if (load_from(exe, err, errlen) == 0)
                 return 0;
         }

@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* Loads <dir>/libcrypto.so and <dir>/libssl.so with RTLD_NOW|RTLD_GLOBAL, where dir is
- * $HUDDLE_TLS_DIR, else "tls" beside the executable, else the install directory. Idempotent.
+ * $HUDDLE_TLS_DIR, else "tls" beside the executable (build tree), else "../lib/huddle/tls"
+ * from it (installed), else the configured install directory. Idempotent.
  * Returns 0, or -ENOENT with err naming what is missing. */
 int tls_prepare(char *err, size_t errlen);
 
