@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# README's test command: installs the test packages, then builds and runs every test stage:
+#   build/ (-Werror) unit + integration + e2e, build-asan/ (ASan+UBSan) unit + integration,
+#   build-tsan/ (TSan) the hub/outq concurrency unit tests.
+# Every stage runs even when an earlier one failed; logs go to tests/artifacts/. The last line is
+# "huddle tests: N stages passed, M failed"; the exit status is non-zero when any stage failed.
+# Environment: HUDDLE_SKIP_DEPS=1 skips the package step, HUDDLE_SKIP_TSAN=1 the TSan stage.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+repo=$(pwd)
+art="$repo/tests/artifacts"
+mkdir -p "$art"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+passed=0
+failed=0
+failed_names=()
+
+# stage NAME TIMEOUT_S CMD...: runs CMD (a command or an exported function), its output shown
+# and saved to tests/artifacts/NAME.log; counts the result.
+stage() {
+    local name=$1 limit=$2
+    shift 2
+    echo
+    echo "=== $name"
+    local t0=$SECONDS rc
+    timeout --kill-after=10 "$limit" bash -c '"$@"' "$name" "$@" 2>&1 | tee "$art/$name.log"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" = 0 ]; then
+        passed=$((passed + 1))
+        echo "=== $name: PASS ($((SECONDS - t0)) s)"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        [ "$rc" = 124 ] && echo "=== $name: timed out after $limit s"
+        echo "=== $name: FAIL (exit $rc, $((SECONDS - t0)) s, log tests/artifacts/$name.log)"
+    fi
+    return "$rc"
+}
+
+# not_run NAME WHY: counts a stage that could not run (its build failed) as failed.
+not_run() {
+    failed=$((failed + 1))
+    failed_names+=("$1")
+    echo
+    echo "=== $1: FAIL (not run: $2)"
+}
+
+configure_and_build() {
+    local dir=$1
+    shift
+    cmake -S "$repo" -B "$repo/$dir" "$@" && cmake --build "$repo/$dir" -j"$jobs"
+}
+export -f configure_and_build
+export repo jobs
+
+if [ "${HUDDLE_SKIP_DEPS:-0}" != 1 ]; then
+    stage deps 1800 scripts/install-deps.sh test
+fi
+
+# Sanitizer settings for every stage that runs an instrumented binary (inherited by the harness).
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+# 1. Plain build, warnings are errors.
+if stage build 900 configure_and_build build -DCMAKE_BUILD_TYPE=Release -DHUDDLE_WERROR=ON \
+    -DHUDDLE_ASAN=OFF -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
+    stage unit 600 ctest --test-dir build --output-on-failure -j"$jobs"
+    stage integration 900 env HUDDLE_BIN="$repo/build/huddle" tests/integration/run.sh
+    plain_ok=1
+else
+    not_run unit "build failed"
+    not_run integration "build failed"
+    plain_ok=0
+fi
+
+# 2. ASan + UBSan build (LeakSanitizer included on x86_64).
+if stage build-asan 900 configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_ASAN=ON \
+    -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
+    stage unit-asan 900 ctest --test-dir build-asan --output-on-failure -j"$jobs"
+    stage integration-asan 1200 env HUDDLE_BIN="$repo/build-asan/huddle" HUDDLE_SANITIZED=1 \
+        tests/integration/run.sh
+else
+    not_run unit-asan "build-asan failed"
+    not_run integration-asan "build-asan failed"
+fi
+
+# 3. TSan build: only the concurrency tests (hub, outgoing queues).
+if [ "${HUDDLE_SKIP_TSAN:-0}" != 1 ]; then
+    tsan_run=()
+    # TSan of this toolchain cannot map its shadow memory under high-entropy ASLR: run without it.
+    if command -v setarch >/dev/null && setarch "$(uname -m)" -R true 2>/dev/null; then
+        tsan_run=(setarch "$(uname -m)" -R)
+    fi
+    if stage build-tsan 900 configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_TSAN=ON \
+        -DHUDDLE_ASAN=OFF -DHUDDLE_TESTS=ON; then
+        stage unit-tsan 900 "${tsan_run[@]}" ctest --test-dir build-tsan --output-on-failure \
+            -j"$jobs" -R 'hub|outq' --no-tests=ignore
+    else
+        not_run unit-tsan "build-tsan failed"
+    fi
+fi
+
+# 4. End to end in headless Chromium, against the plain binary.
+if [ -f tests/e2e/run.mjs ]; then
+    if [ "$plain_ok" = 1 ]; then
+        stage e2e 900 env HUDDLE_BIN="$repo/build/huddle" HUDDLE_ARTIFACTS="$art" node tests/e2e/run.mjs
+    else
+        not_run e2e "build failed"
+    fi
+else
+    echo
+    echo "=== e2e: no tests/e2e/run.mjs, nothing to run"
+fi
+
+echo
+[ "$failed" = 0 ] || echo "failed stages: ${failed_names[*]}"
+echo "huddle tests: $passed stages passed, $failed failed"
+[ "$failed" = 0 ]
