@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Server configuration: defaults < config file < HUDDLE_* environment < command-line flags,
- * validated once at start-up. Every error names where it came from (file:line, variable or flag). */
+ * validated once at start-up. Every error names where it came from (file:line, variable or flag).
+ */
 #ifndef HUDDLE_CONFIG_H
 #define HUDDLE_CONFIG_H
 
@@ -9,32 +10,34 @@
 
 #define CFG_DEFAULT_FILE "huddle.conf"
 #define CFG_ERR_MAX      512
+#define CFG_LINE_MAX     4096 /* longest accepted config file line, without its newline */
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* All strings are heap-allocated and owned by the struct (freed by cfg_free). */
 struct config {
-    char *bind_address;      /* bind_address (0.0.0.0): address to listen on */
-    int listening_port;      /* listening_port (3003): 0..65535, 0 picks a free port */
-    char *document_root;     /* document_root (www) */
-    char *greeting;          /* greeting (hello!) */
-    int num_threads;         /* num_threads (256): CivetWeb worker threads, 4..10000 */
-    long max_message_bytes;  /* max_message_bytes (65536): 125..16777216 */
-    enum log_level log_level;/* log_level (info): debug|info|warn|error */
-    int max_room_members;    /* max_room_members (8): 1..1000 */
-    int max_rooms;           /* max_rooms (1000): 1..100000 */
-    int max_connections;     /* max_connections (200): 1..num_threads-4 */
-    long send_queue_bytes;   /* send_queue_bytes (1048576): per-session outgoing bytes */
-    int send_queue_messages; /* send_queue_messages (1024): per-session outgoing messages */
-    int rate_limit_messages; /* rate_limit_messages (50): messages per second per session, 0 = off */
-    char *ice_servers;       /* ice_servers (stun:stun.l.google.com:19302): comma list */
-    char *turn_username;     /* turn_username ("") */
-    char *turn_credential;   /* turn_credential ("") */
-    int ssl_port;            /* ssl_port (0 = off) */
-    char *ssl_certificate;   /* ssl_certificate ("") PEM with key and certificate */
-    bool redirect_to_https;  /* redirect_to_https (no) */
-    char *allowed_origins;   /* allowed_origins (""): comma list, "" = same host, "*" = any */
-    bool access_log;         /* access_log (no) */
+    char *bind_address;       /* bind_address (0.0.0.0): address to listen on */
+    int listening_port;       /* listening_port (3003): 0..65535, 0 picks a free port */
+    char *document_root;      /* document_root (www) */
+    char *greeting;           /* greeting (hello!) */
+    int num_threads;          /* num_threads (256): CivetWeb worker threads, 4..10000 */
+    long max_message_bytes;   /* max_message_bytes (65536): 125..16777216 */
+    enum log_level log_level; /* log_level (info): debug|info|warn|error */
+    int max_room_members;     /* max_room_members (8): 1..1000 */
+    int max_rooms;            /* max_rooms (1000): 1..100000 */
+    int max_connections;      /* max_connections (200): 1..num_threads-4 */
+    long send_queue_bytes;    /* send_queue_bytes (1048576): per-session outgoing bytes */
+    int send_queue_messages;  /* send_queue_messages (1024): per-session outgoing messages */
+    int rate_limit_per_sec;   /* rate_limit_per_sec (100): messages/s per session, 0 = off */
+    int rate_limit_burst;     /* rate_limit_burst (500): messages allowed in one burst */
+    char *ice_servers;        /* ice_servers (stun:stun.l.google.com:19302): comma list */
+    char *turn_username;      /* turn_username ("") */
+    char *turn_credential;    /* turn_credential ("") */
+    int ssl_port;             /* ssl_port (0 = off) */
+    char *ssl_certificate;    /* ssl_certificate ("") PEM with key and certificate */
+    bool redirect_to_https;   /* redirect_to_https (no) */
+    char *allowed_origins;    /* allowed_origins (""): comma list, "" = same host, "*" = any */
+    bool access_log;          /* access_log (no) */
 };
 
 /* Fills cfg with the defaults above. Returns 0 or -ENOMEM. */
@@ -44,7 +47,8 @@ int cfg_defaults(struct config *cfg);
 void cfg_free(struct config *cfg);
 
 /* Applies one key = value pair. `where` names the source for error messages (e.g. "huddle.conf:7",
- * "HUDDLE_LISTENING_PORT", "--port"). On error writes "<where>: ..." into err and returns -EINVAL. */
+ * "HUDDLE_LISTENING_PORT", "--port"). On error writes "<where>: ..." into err and returns -EINVAL.
+ */
 int cfg_set(struct config *cfg, const char *key, const char *value, const char *where, char *err,
             size_t errlen);
 
