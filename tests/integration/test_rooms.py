@@ -474,6 +474,15 @@ class RoomProtocolTest(RoomTestCase):
                 # still alive, not in the room
                 await ninth.send({"type": "leave"})
                 await ninth.expect_error("not_in_room")
+                # refused while in another room: it stays where it was
+                side = room_name("side")
+                await ninth.join(side)
+                await ninth.send({"type": "join", "room": room})
+                await ninth.expect_error("room_full")
+                await ninth.send({"type": "leave"})
+                self.assertEqual(await ninth.recv(), {"type": "left", "room": side})
+                for p in members:
+                    await self.assert_nothing_more(p, wait=0.05)
                 # a place frees up: the ninth gets in
                 await members[0].send({"type": "leave"})
                 await members[0].expect("left")
@@ -658,6 +667,36 @@ class RateLimitTest(RoomTestCase):
                                             len(limited))
                 finally:
                     await a.close()
+
+            run_async(go())
+
+
+class MaxRoomsTest(RoomTestCase):
+    def test_max_rooms(self):
+        with Server({"max_rooms": 2}, name="rooms-max") as srv:
+
+            async def go():
+                a, b, c = await open_peers(srv, 3)
+                try:
+                    await a.join("one")
+                    await b.join("two")
+                    await c.send({"type": "join", "room": "three"})
+                    err = await c.recv()
+                    self.assert_error_shape(err, "room_full")
+                    # existing rooms can still be joined
+                    j = await c.join("one")
+                    self.assertEqual(j["count"], 2)
+                    await a.expect("welcome")
+                    self.assertEqual(sorted_rooms(get_json(srv.port, "/api/rooms")["rooms"]),
+                                     [{"name": "one", "count": 2}, {"name": "two", "count": 1}])
+                    # a room is gone with its last member, and a new one fits again
+                    await b.send({"type": "leave"})
+                    await b.expect("left")
+                    j = await c.join("three")
+                    self.assertEqual(j["count"], 1)
+                    await a.expect("bye")
+                finally:
+                    await close_all([a, b, c])
 
             run_async(go())
 
