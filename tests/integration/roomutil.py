@@ -15,7 +15,7 @@ import uuid
 
 import websockets
 
-from harness import TIMEOUT
+from harness import TIMEOUT, sanitizer_reports
 
 # A session id that never exists: `signal` to it is a side-effect-free request whose only answer
 # is the sender's own `no_such_peer` error, so it marks a point in the sender's message stream.
@@ -192,6 +192,18 @@ def sorted_rooms(rooms):
     return sorted(rooms, key=lambda r: (r.get("name"), r.get("count")))
 
 
+def assert_running(server):
+    """Fails with the sanitizer report (or the log tail) when the server process has died."""
+    if server.proc is None or server.proc.poll() is None:
+        return
+    reports = sanitizer_reports(server.log())
+    raise AssertionError(
+        "server died (exit %r): %s\n--- log tail:\n%s"
+        % (server.proc.returncode, "; ".join(reports[:5]) or "no sanitizer report",
+           server.log()[-4000:])
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain HTTP
 
@@ -241,8 +253,9 @@ def get_json(port, path):
 
 
 def upgrade_status(port, path="/", origin=None, host=None, timeout=None):
-    """Sends a WebSocket upgrade request and returns (status code, response head text). The
-    socket is closed right after the head is read (a 101 session just ends)."""
+    """Sends a WebSocket upgrade request and returns (status code, response head text). A 101
+    session is ended politely: the greeting is read, a close 1000 sent and the server's close or
+    EOF awaited (bounded), like a well-behaved client would."""
     t = TIMEOUT if timeout is None else timeout
     key = base64.b64encode(os.urandom(16)).decode()
     lines = [
@@ -273,11 +286,44 @@ def upgrade_status(port, path="/", origin=None, host=None, timeout=None):
             if not chunk:
                 break
             buf += chunk
-    head = buf.partition(b"\r\n\r\n")[0].decode("latin-1")
-    m = re.match(r"HTTP/1\.[01] (\d{3})", head)
-    if not m:
-        raise AssertionError("no HTTP status line in %r" % head[:200])
+        head = buf.partition(b"\r\n\r\n")[0].decode("latin-1")
+        m = re.match(r"HTTP/1\.[01] (\d{3})", head)
+        if not m:
+            raise AssertionError("no HTTP status line in %r" % head[:200])
+        if m.group(1) == "101":
+            _polite_close(s, buf.partition(b"\r\n\r\n")[2], deadline)
     return int(m.group(1)), head
+
+
+def _polite_close(s, rest, deadline):
+    """After a 101: waits for the first frame (the greeting), sends a masked close 1000 and reads
+    until the server's close frame or EOF, all bounded by deadline."""
+    got = rest
+    sent = False
+    for _ in range(10000):
+        if not sent and len(got) >= 2:
+            key = os.urandom(4)
+            payload = struct.pack("!H", 1000)
+            masked = bytes(b ^ key[i & 3] for i, b in enumerate(payload))
+            try:
+                s.sendall(bytes([0x88, 0x80 | len(payload)]) + key + masked)
+            except OSError:
+                return
+            sent = True
+            got = b""
+        if sent and b"\x88" in got:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        s.settimeout(left)
+        try:
+            chunk = s.recv(4096)
+        except OSError:
+            return
+        if not chunk:
+            return
+        got += chunk
 
 
 # ---------------------------------------------------------------------------------------------

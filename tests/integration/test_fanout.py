@@ -5,9 +5,13 @@ with contiguous seq; a member that stops reading is closed (1008) without delayi
 leak (the harness checks the ASan report at stop)."""
 
 import asyncio
+import base64
 import json
+import os
 import random
 import re
+import socket
+import struct
 import time
 import unittest
 
@@ -16,6 +20,7 @@ import websockets
 from harness import TIMEOUT, Server, run_async
 from roomutil import (
     Peer,
+    assert_running,
     RawClient,
     close_all,
     get_json,
@@ -229,6 +234,53 @@ class StalledClientTest(unittest.TestCase):
 def srv_log_offset(srv, mark):
     """Character offset of log line `mark` (Server.mark() counts lines)."""
     return len("".join(srv.log().splitlines(True)[:mark]))
+
+
+class VanishingClientsTest(unittest.TestCase):
+    """Clients that go away during or right after the upgrade (a tab closed while connecting, a
+    health probe): the server's first writes to them fail while the session is being set up."""
+
+    ROUNDS = 90
+
+    def test_clients_vanishing_at_the_upgrade(self):
+        with Server(name="fanout-vanish") as srv:
+            port = srv.port
+            for i in range(self.ROUNDS):
+                s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+                try:
+                    if i % 3 == 2:  # reset instead of FIN
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    key = base64.b64encode(os.urandom(16)).decode()
+                    s.sendall((
+                        "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n" % (port, key)).encode())
+                    if i % 3 != 1:  # read the 101 first, or do not even wait for it
+                        s.settimeout(TIMEOUT)
+                        s.recv(64)
+                finally:
+                    s.close()
+                if i % 10 == 9:
+                    time.sleep(0.2)  # let the server get to the sessions it just accepted
+                    assert_running(srv)
+            time.sleep(0.5)
+            assert_running(srv)
+
+            # the server is fine and forgets them all
+            async def check():
+                a, b = await open_peers(srv, 2)
+                try:
+                    room = room_name()
+                    await a.join(room)
+                    await b.join(room)
+                    await a.chat("still here")
+                    self.assertEqual((await b.expect("chat"))["text"], "still here")
+                finally:
+                    await close_all([a, b])
+
+            run_async(check())
+            wait_metric(port, "huddle_websocket_sessions", lambda v: v == 0)
+        # leaving the with block stopped the server: exit 0, no sanitizer report
 
 
 class SoakTest(unittest.TestCase):
