@@ -295,37 +295,27 @@ struct http_server *http_start(const struct config *cfg, struct hub *hub, struct
         snprintf(err, errlen, "out of memory");
         goto err_free;
     }
+    /* clang-format off */
     const char *opts[HTTP_MAX_OPTIONS] = {
-        "listening_ports",
-        srv->listening,
-        "document_root",
-        cfg->document_root,
-        "num_threads",
-        srv->threads,
-        "enable_directory_listing",
-        "no",
-        "cgi_pattern",
-        "",
-        "ssi_pattern",
-        "",
-        "hide_files_patterns",
-        "**/.*",
-        "index_files",
-        "index.html",
-        "enable_keep_alive",
-        "yes",
-        "request_timeout_ms",
-        "10000",
-        "websocket_timeout_ms",
-        "1000",
-        "enable_websocket_ping_pong",
-        "no",
-        "additional_header",
-        security_headers,
-        "static_file_cache_control",
-        "no-cache",
+        "listening_ports", srv->listening,
+        "document_root", cfg->document_root,
+        "num_threads", srv->threads,
+        "enable_directory_listing", "no",
+        "cgi_pattern", "",
+        "ssi_pattern", "",
+        "hide_files_patterns", "**/.*",
+        "index_files", "index.html",
+        "enable_keep_alive", "yes",
+        "request_timeout_ms", "10000",
+        "websocket_timeout_ms", "1000",
+        "enable_websocket_ping_pong", "no",
+        "additional_header", security_headers,
+        "static_file_cache_control", "no-cache",
+        "extra_mime_types", ".mjs=text/javascript,.webmanifest=application/manifest+json,"
+                            ".wasm=application/wasm,.svg=image/svg+xml",
         NULL,
     };
+    /* clang-format on */
     size_t n = 0;
     while (opts[n])
         n += 2;

@@ -19,7 +19,7 @@
 #include "ws.h"
 
 #define EXIT_CONFIG        2
-#define SHUTDOWN_WAIT_MS   1500
+#define SHUTDOWN_WAIT_MS   1000
 #define DEFAULT_ETC_CONFIG "/etc/huddle/huddle.conf"
 
 static void usage(FILE *f)

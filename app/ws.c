@@ -4,8 +4,12 @@
  * bounded queue, so a client that stops reading only ever blocks its own writer. */
 #include "ws.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +44,8 @@ struct ws_conn {
     pthread_mutex_t write_lock; /* serializes socket writes; close_sent */
     bool reader_done;           /* the close handler ran: never call CivetWeb on conn again */
     bool close_sent;
+    char remote_addr[48]; /* peer address and port: finds the socket for abort_socket */
+    int remote_port;
     struct ws_conn *prev, *next;
 };
 
@@ -151,6 +157,33 @@ static void request_close(struct ws_conn *c)
     pthread_mutex_lock(&c->lock);
     if (!c->reader_done)
         mg_close_connection((struct mg_connection *)c->conn);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* CivetWeb 1.15 gives no access to a connection's socket, and a writer blocked on a client that
+ * stopped reading only notices mg_stop after a 2 s poll quantum. At shutdown we find the socket by
+ * its peer address among our descriptors and shut it down, which wakes both threads at once.
+ * Only while the close handler has not run, so the socket is still this connection's. */
+static void abort_socket(struct ws_conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    DIR *dir = c->reader_done ? NULL : opendir("/proc/self/fd");
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        int fd = atoi(de->d_name);
+        struct sockaddr_in sa;
+        socklen_t len = sizeof(sa);
+        char ip[INET_ADDRSTRLEN];
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd == dirfd(dir) ||
+            getpeername(fd, (struct sockaddr *)&sa, &len) != 0 || sa.sin_family != AF_INET ||
+            ntohs(sa.sin_port) != c->remote_port ||
+            !inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip)) || strcmp(ip, c->remote_addr))
+            continue;
+        shutdown(fd, SHUT_RDWR);
+        break;
+    }
+    if (dir)
+        closedir(dir);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -290,6 +323,15 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
     struct ws_conn *c = lookup(ws, conn);
     if (!c)
         return;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    if (ri) {
+        snprintf(c->remote_addr, sizeof(c->remote_addr), "%s", ri->remote_addr);
+        c->remote_port = ri->remote_port;
+    }
+    /* READY before the writer exists: ws_connection_closed may then run on the writer thread */
+    pthread_mutex_lock(&ws->lock);
+    c->state = WSC_READY;
+    pthread_mutex_unlock(&ws->lock);
     c->session = hub_connect(ws->hub, c);
     if (c->session)
         c->id = hub_session_id(c->session);
@@ -298,11 +340,7 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
     pthread_attr_setstacksize(&attr, WS_WRITER_STACK);
     c->writer_started = c->session && pthread_create(&c->writer, &attr, writer_main, c) == 0;
     pthread_attr_destroy(&attr);
-    pthread_mutex_lock(&ws->lock);
-    c->state = WSC_READY;
-    pthread_mutex_unlock(&ws->lock);
     atomic_fetch_add(&ws->accepted, 1);
-    const struct mg_request_info *ri = mg_get_request_info(conn);
     log_info(c->id, "connected from %s (%s)", ri ? ri->remote_addr : "?",
              ri && ri->local_uri ? ri->local_uri : "/");
     if (!c->writer_started) {
@@ -406,17 +444,16 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
 
 void ws_connection_closed(struct ws_server *ws, const struct mg_connection *conn)
 {
-    if (!ws)
+    /* Only the user data, no table lock: this can run on a writer thread that holds c->lock
+     * (request_close racing the end of the read loop), and there the state is READY. A NEW
+     * connection is only ever seen here on its own worker thread. */
+    struct ws_conn *c = ws ? mg_get_user_connection_data(conn) : NULL;
+    if (!c || c->state != WSC_NEW)
         return;
     pthread_mutex_lock(&ws->lock);
-    struct ws_conn *c = find_locked(ws, conn);
-    if (c && c->state == WSC_NEW)
-        unlink_locked(ws, c);
-    else
-        c = NULL;
+    unlink_locked(ws, c);
     pthread_mutex_unlock(&ws->lock);
-    if (c)
-        wsc_free(c); /* handshake failed after connect accepted it */
+    wsc_free(c); /* handshake failed after connect accepted it */
 }
 
 static void *ticker_main(void *arg)
@@ -480,6 +517,14 @@ unsigned ws_shutdown(struct ws_server *ws, unsigned timeout_ms)
         if (!left || waited >= timeout_ms)
             break;
         usleep(20 * 1000);
+    }
+    if (left) {
+        /* clients that did not take their close in time (e.g. stopped reading): cut them off */
+        pthread_mutex_lock(&ws->lock);
+        for (struct ws_conn *c = ws->conns; c; c = c->next)
+            if (c->state == WSC_READY)
+                abort_socket(c);
+        pthread_mutex_unlock(&ws->lock);
     }
     return left;
 }
