@@ -1,0 +1,1779 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the hub, driven through hub_handle with a fake send function that records every
+ * message per connection (and can refuse, like a full queue) and an injected clock: every row of
+ * the chat protocol, the errors, rate limiting, overflow, the room list, and ordered fan-out under
+ * concurrent senders (also run under ThreadSanitizer). */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "hub.h"
+#include "log.h"
+#include "proto.h"
+
+/* --- The fake connection: records what the hub queues for it. --- */
+
+struct sink {
+    pthread_mutex_t lock;
+    char **msgs; /* every accepted message's text, in order */
+    size_t n, cap;
+    size_t read;             /* next message the single-threaded tests look at */
+    bool refuse;             /* refuse the next message (and so every one after it) */
+    long accept_left;        /* refuse once this many more were accepted; < 0: no limit */
+    bool refused;            /* it refused once: the hub must never call it again */
+    unsigned after_refusal;  /* calls made after it refused (a contract violation) */
+    unsigned bad_frames;     /* messages that were not a text frame with a matching length */
+    unsigned long long sent; /* calls */
+};
+
+static void sink_init(struct sink *k)
+{
+    memset(k, 0, sizeof(*k));
+    pthread_mutex_init(&k->lock, NULL);
+    k->accept_left = -1;
+}
+
+static void sink_destroy(struct sink *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->msgs[i]);
+    free(k->msgs);
+    pthread_mutex_destroy(&k->lock);
+    memset(k, 0, sizeof(*k));
+}
+
+static bool fake_send(void *arg, struct msg *m)
+{
+    struct sink *k = arg;
+    bool ok = false;
+
+    pthread_mutex_lock(&k->lock);
+    k->sent++;
+    if (k->refused) {
+        k->after_refusal++;
+        goto out_unlock;
+    }
+    if (!m) {
+        k->bad_frames++;
+        goto out_unlock;
+    }
+    if (m->opcode != 0x1 || strlen(m->data) != m->len)
+        k->bad_frames++;
+    if (k->refuse || k->accept_left == 0) {
+        k->refused = true;
+        goto out_unlock;
+    }
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 16;
+        char **mm = realloc(k->msgs, cap * sizeof(*mm));
+        if (!mm)
+            goto out_unlock;
+        k->msgs = mm;
+        k->cap = cap;
+    }
+    k->msgs[k->n] = strdup(m->data);
+    if (!k->msgs[k->n])
+        goto out_unlock;
+    k->n++;
+    if (k->accept_left > 0)
+        k->accept_left--;
+    ok = true;
+out_unlock:
+    pthread_mutex_unlock(&k->lock);
+    return ok;
+}
+
+#define T0 1700000000000LL
+
+static _Atomic int64_t fake_clock = T0;
+
+static int64_t fake_now(void)
+{
+    return atomic_load(&fake_clock);
+}
+
+static const struct hub_ops fake_ops = {.send = fake_send, .now_ms = fake_now};
+
+/* --- A hub with up to MAXS sessions, each with its own sink. --- */
+
+#define MAXS 16
+
+struct world {
+    struct hub *h;
+    struct sink sink[MAXS];
+    struct hub_session *sess[MAXS];
+    long long ids[MAXS]; /* session ids, kept after a disconnect */
+    json_t *cur[MAXS];   /* the message last returned by next(i) */
+};
+
+static struct world W;
+
+static void start(unsigned max_members, unsigned max_rooms, unsigned rate, unsigned burst)
+{
+    struct hub_config cfg = {
+        .greeting = "Welcome to huddle",
+        .max_room_members = max_members,
+        .max_rooms = max_rooms,
+        .rate_per_sec = rate,
+        .rate_burst = burst,
+    };
+
+    memset(&W, 0, sizeof(W));
+    atomic_store(&fake_clock, T0);
+    for (int i = 0; i < MAXS; i++)
+        sink_init(&W.sink[i]);
+    W.h = hub_new(&cfg, &fake_ops);
+    assert_non_null(W.h);
+}
+
+/* Teardown: disconnects whoever is left, checks the hub is empty, frees everything. */
+static int end(void **state)
+{
+    struct hub_stats st;
+    (void)state;
+
+    for (int i = 0; i < MAXS; i++) {
+        if (W.sess[i])
+            hub_disconnect(W.h, W.sess[i]);
+        W.sess[i] = NULL;
+    }
+    hub_get_stats(W.h, &st);
+    hub_free(W.h);
+    for (int i = 0; i < MAXS; i++) {
+        json_decref(W.cur[i]);
+        if (W.sink[i].after_refusal || W.sink[i].bad_frames)
+            fail_msg("sink %d: %u calls after refusing, %u bad frames", i, W.sink[i].after_refusal,
+                     W.sink[i].bad_frames);
+        sink_destroy(&W.sink[i]);
+    }
+    if (st.sessions || st.rooms || st.members)
+        fail_msg("hub not empty at the end: %u sessions, %u rooms, %u members", st.sessions,
+                 st.rooms, st.members);
+    return 0;
+}
+
+static size_t count(int i)
+{
+    pthread_mutex_lock(&W.sink[i].lock);
+    size_t n = W.sink[i].n;
+    pthread_mutex_unlock(&W.sink[i].lock);
+    return n;
+}
+
+static const char *raw(int i, size_t k)
+{
+    assert_true(k < count(i));
+    return W.sink[i].msgs[k];
+}
+
+/* Next unread message of session i, parsed (owned by W until the next call for i), or NULL. */
+static json_t *next(int i)
+{
+    struct sink *k = &W.sink[i];
+    json_error_t err;
+
+    json_decref(W.cur[i]);
+    W.cur[i] = NULL;
+    if (k->read >= count(i))
+        return NULL;
+    W.cur[i] = json_loads(k->msgs[k->read], 0, &err);
+    if (!W.cur[i] || !json_is_object(W.cur[i]) ||
+        !json_is_string(json_object_get(W.cur[i], "type")))
+        fail_msg("session %d got a message that is not a typed JSON object: %s", i,
+                 k->msgs[k->read]);
+    k->read++;
+    return W.cur[i];
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!json_is_string(v))
+        fail_msg("field '%s' is not a string", key);
+    return json_string_value(v);
+}
+
+static long long num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!json_is_integer(v))
+        fail_msg("field '%s' is not an integer", key);
+    return json_integer_value(v);
+}
+
+/* The next message of i must be of type; returns it. */
+static json_t *expect(int i, const char *type)
+{
+    size_t at = W.sink[i].read;
+    json_t *o = next(i);
+
+    if (!o)
+        fail_msg("session %d: expected '%s', got nothing", i, type);
+    if (strcmp(str(o, "type"), type) != 0)
+        fail_msg("session %d: expected '%s', got %s", i, type, W.sink[i].msgs[at]);
+    return o;
+}
+
+static void expect_none(int i)
+{
+    if (W.sink[i].read < count(i))
+        fail_msg("session %d: expected nothing, got %s", i, W.sink[i].msgs[W.sink[i].read]);
+}
+
+static void expect_none_all(void)
+{
+    for (int i = 0; i < MAXS; i++)
+        expect_none(i);
+}
+
+static void expect_error(int i, const char *code)
+{
+    json_t *o = expect(i, "error");
+
+    assert_string_equal(str(o, "code"), code);
+    assert_true(strlen(str(o, "message")) > 0);
+}
+
+/* Marks everything i received so far as read. */
+static void drain(int i)
+{
+    W.sink[i].read = count(i);
+}
+
+static void drain_all(void)
+{
+    for (int i = 0; i < MAXS; i++)
+        drain(i);
+}
+
+static long long id(int i)
+{
+    return W.ids[i];
+}
+
+static void conn(int i)
+{
+    assert_null(W.sess[i]);
+    W.sess[i] = hub_connect(W.h, &W.sink[i]);
+    assert_non_null(W.sess[i]);
+    W.ids[i] = (long long)hub_session_id(W.sess[i]);
+}
+
+static void disc(int i)
+{
+    hub_disconnect(W.h, W.sess[i]);
+    W.sess[i] = NULL;
+}
+
+static void say_n(int i, const char *buf, size_t len)
+{
+    hub_handle(W.h, W.sess[i], buf, len);
+}
+
+static void say(int i, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(int i, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int len;
+
+    va_start(ap, fmt);
+    len = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    assert_true(len >= 0 && (size_t)len < sizeof(buf));
+    say_n(i, buf, (size_t)len);
+}
+
+/* Session i joins room and everything sent so far is marked read for everybody. */
+static void join(int i, const char *room)
+{
+    say(i, "{\"type\":\"join\",\"room\":\"%s\"}", room);
+    json_t *o = expect(i, "joined");
+    assert_string_equal(str(o, "room"), room);
+    drain_all();
+}
+
+/* Connects sessions [from, to) and marks their hellos read. */
+static void conn_range(int from, int to)
+{
+    for (int i = from; i < to; i++)
+        conn(i);
+    drain_all();
+}
+
+/* The usual scene: a hub with default limits, nconn sessions, the first nroom of them in room. */
+static void scene(int nconn, int nroom, const char *room)
+{
+    start(8, 100, 0, 0);
+    conn_range(0, nconn);
+    for (int i = 0; i < nroom; i++)
+        join(i, room);
+}
+
+static struct hub_stats stats(void)
+{
+    struct hub_stats st;
+
+    hub_get_stats(W.h, &st);
+    return st;
+}
+
+static void expect_rooms_json(const char *expected)
+{
+    char *s = hub_rooms_json(W.h);
+
+    assert_non_null(s);
+    assert_string_equal(s, expected);
+    free(s);
+}
+
+/* Checks a member entry {id, nickname}. */
+static void expect_member(json_t *arr, size_t k, int who, const char *nick)
+{
+    json_t *m = json_array_get(arr, k);
+
+    assert_non_null(m);
+    assert_int_equal(json_object_size(m), 2);
+    assert_int_equal(num(m, "id"), id(who));
+    assert_string_equal(str(m, "nickname"), nick);
+}
+
+/* Checks a welcome or bye: {type, room, id, nickname, count}. */
+static void expect_presence(int i, const char *type, const char *room, int who, const char *nick,
+                            long long n)
+{
+    json_t *o = expect(i, type);
+
+    assert_int_equal(json_object_size(o), 5);
+    assert_string_equal(str(o, "room"), room);
+    assert_int_equal(num(o, "id"), id(who));
+    assert_string_equal(str(o, "nickname"), nick);
+    assert_int_equal(num(o, "count"), n);
+}
+
+/* Checks a chat: {type, room, from{id, nickname}, text, seq, ts}. */
+static void expect_chat(int i, const char *room, int from, const char *nick, const char *text,
+                        long long seq)
+{
+    json_t *o = expect(i, "chat");
+    json_t *f = json_object_get(o, "from");
+
+    assert_int_equal(json_object_size(o), 6);
+    assert_string_equal(str(o, "room"), room);
+    assert_non_null(f);
+    assert_int_equal(json_object_size(f), 2);
+    assert_int_equal(num(f, "id"), id(from));
+    assert_string_equal(str(f, "nickname"), nick);
+    assert_string_equal(str(o, "text"), text);
+    assert_int_equal(num(o, "seq"), seq);
+    assert_int_equal(num(o, "ts"), atomic_load(&fake_clock));
+}
+
+/* --- Hello, nickname --- */
+
+static void test_hello_lists_rooms(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    start(8, 100, 0, 0);
+    conn(0);
+    o = expect(0, "hello");
+    assert_string_equal(str(o, "text"), "Welcome to huddle");
+    assert_int_equal(num(o, "id"), id(0));
+    assert_string_equal(str(o, "nickname"), "Anon");
+    assert_int_equal(json_array_size(json_object_get(o, "rooms")), 0);
+    assert_string_equal(raw(0, 0), "{\"type\":\"hello\",\"text\":\"Welcome to huddle\",\"id\":1,"
+                                   "\"nickname\":\"Anon\",\"rooms\":[]}");
+    expect_none(0);
+
+    conn_range(1, 3);
+    join(0, "beta");
+    join(1, "alpha");
+    join(2, "alpha");
+    conn(3);
+    assert_int_equal(count(3), 1);
+    assert_string_equal(raw(3, 0),
+                        "{\"type\":\"hello\",\"text\":\"Welcome to huddle\",\"id\":4,\"nickname\":"
+                        "\"Anon\",\"rooms\":[{\"name\":\"alpha\",\"count\":2},{\"name\":\"beta\","
+                        "\"count\":1}]}");
+    drain(3);
+    expect_none_all(); /* only the new session hears of it */
+    assert_true(id(0) < id(1) && id(1) < id(2) && id(2) < id(3));
+    assert_int_equal(stats().sessions, 4);
+}
+
+static void test_nickname(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(5, 2, "one");
+    join(2, "two");
+    /* 3 stays in the lobby */
+
+    say(0, "{\"type\":\"nickname\",\"nickname\":\"  Zo\\u00eb\\u3000\"}");
+    assert_string_equal(raw(0, W.sink[0].read),
+                        "{\"type\":\"nickname\",\"nickname\":\"Zo\xc3\xab\"}");
+    expect(0, "nickname");
+    expect_none(0); /* not renamed to the sender itself */
+    o = expect(1, "renamed");
+    assert_int_equal(json_object_size(o), 4);
+    assert_int_equal(num(o, "id"), id(0));
+    assert_string_equal(str(o, "old"), "Anon");
+    assert_string_equal(str(o, "nickname"), "Zo\xc3\xab");
+    expect_none_all(); /* nobody in room two or in the lobby */
+
+    say(0, "{\"type\":\"nickname\",\"nickname\":\"Zed\"}");
+    expect(0, "nickname");
+    o = expect(1, "renamed");
+    assert_string_equal(str(o, "old"), "Zo\xc3\xab");
+    assert_string_equal(str(o, "nickname"), "Zed");
+    expect_none_all();
+
+    /* in the lobby: only the reply */
+    say(3, "{\"type\":\"nickname\",\"nickname\":\"Lobbyist\"}");
+    assert_string_equal(str(expect(3, "nickname"), "nickname"), "Lobbyist");
+    expect_none_all();
+
+    /* the new name is what everybody sees from now on */
+    say(0, "{\"type\":\"chat\",\"text\":\"hi\"}");
+    expect_chat(0, "one", 0, "Zed", "hi", 1);
+    expect_chat(1, "one", 0, "Zed", "hi", 1);
+    say(4, "{\"type\":\"join\",\"room\":\"one\"}");
+    o = expect(4, "joined");
+    expect_member(json_object_get(o, "members"), 0, 0, "Zed");
+    expect_member(json_object_get(o, "members"), 1, 1, "Anon");
+    drain_all();
+    say(3, "{\"type\":\"join\",\"room\":\"one\"}");
+    o = expect(3, "joined");
+    expect_member(json_object_get(o, "members"), 2, 4, "Anon");
+    expect_presence(0, "welcome", "one", 3, "Lobbyist", 4);
+}
+
+/* --- Join, leave --- */
+
+static void test_join_and_welcome(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(4, 0, NULL);
+    say(0, "{\"type\":\"join\",\"room\":\"room\"}");
+    o = expect(0, "joined");
+    assert_int_equal(json_object_size(o), 5);
+    assert_string_equal(str(o, "room"), "room");
+    assert_int_equal(num(o, "id"), id(0));
+    assert_int_equal(json_array_size(json_object_get(o, "members")), 0);
+    assert_int_equal(num(o, "count"), 1);
+    assert_string_equal(raw(0, W.sink[0].read - 1),
+                        "{\"type\":\"joined\",\"room\":\"room\",\"id\":1,\"members\":[],"
+                        "\"count\":1}");
+    expect_none_all();
+
+    /* the room name is trimmed */
+    say(1, "{\"type\":\"join\",\"room\":\" \\u00a0room\\t\"}");
+    o = expect(1, "joined");
+    assert_string_equal(str(o, "room"), "room");
+    assert_int_equal(num(o, "id"), id(1));
+    assert_int_equal(json_array_size(json_object_get(o, "members")), 1);
+    expect_member(json_object_get(o, "members"), 0, 0, "Anon");
+    assert_int_equal(num(o, "count"), 2);
+    expect_presence(0, "welcome", "room", 1, "Anon", 2);
+    expect_none_all();
+
+    say(2, "{\"type\":\"nickname\",\"nickname\":\"Cy\"}");
+    drain(2);
+    say(2, "{\"type\":\"join\",\"room\":\"room\"}");
+    o = expect(2, "joined");
+    assert_int_equal(json_array_size(json_object_get(o, "members")), 2);
+    expect_member(json_object_get(o, "members"), 0, 0, "Anon");
+    expect_member(json_object_get(o, "members"), 1, 1, "Anon");
+    assert_int_equal(num(o, "count"), 3);
+    expect_presence(0, "welcome", "room", 2, "Cy", 3);
+    expect_presence(1, "welcome", "room", 2, "Cy", 3);
+    expect_none_all(); /* the lobby (3) hears nothing directly */
+
+    /* names are case-sensitive and exact after trimming */
+    say(3, "{\"type\":\"join\",\"room\":\"Room\"}");
+    o = expect(3, "joined");
+    assert_int_equal(num(o, "count"), 1);
+    expect_none_all();
+    struct hub_stats st = stats();
+    assert_int_equal(st.rooms, 2);
+    assert_int_equal(st.members, 4);
+    assert_true(hub_session_in_room(W.h, W.sess[3]));
+}
+
+static void test_join_another_room_leaves_first(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(3, 3, "r1");
+
+    say(0, "{\"type\":\"join\",\"room\":\"r2\"}");
+    o = expect(0, "joined");
+    assert_string_equal(str(o, "room"), "r2");
+    assert_int_equal(json_array_size(json_object_get(o, "members")), 0);
+    assert_int_equal(num(o, "count"), 1);
+    expect_none(0); /* no bye to itself */
+    expect_presence(1, "bye", "r1", 0, "Anon", 2);
+    expect_presence(2, "bye", "r1", 0, "Anon", 2);
+    expect_none_all();
+
+    say(1, "{\"type\":\"join\",\"room\":\"r2\"}");
+    o = expect(1, "joined");
+    expect_member(json_object_get(o, "members"), 0, 0, "Anon");
+    assert_int_equal(num(o, "count"), 2);
+    expect_presence(0, "welcome", "r2", 1, "Anon", 2);
+    expect_presence(2, "bye", "r1", 1, "Anon", 1);
+    expect_none_all();
+
+    /* the last one out: r1 disappears, nobody is told */
+    say(2, "{\"type\":\"join\",\"room\":\"r2\"}");
+    expect(2, "joined");
+    expect_presence(0, "welcome", "r2", 2, "Anon", 3);
+    expect_presence(1, "welcome", "r2", 2, "Anon", 3);
+    expect_none_all();
+    expect_rooms_json("{\"rooms\":[{\"name\":\"r2\",\"count\":3}]}");
+}
+
+static void test_join_same_room_again(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(2, 2, "r");
+    say(0, "{\"type\":\"join\",\"room\":\"r\"}");
+    o = expect(0, "joined");
+    assert_string_equal(str(o, "room"), "r");
+    assert_int_equal(num(o, "id"), id(0));
+    assert_int_equal(json_array_size(json_object_get(o, "members")), 1);
+    expect_member(json_object_get(o, "members"), 0, 1, "Anon");
+    assert_int_equal(num(o, "count"), 2);
+    say(0, "{\"type\":\"join\",\"room\":\"  r  \"}");
+    expect(0, "joined");
+    expect_none_all();
+    assert_int_equal(stats().members, 2);
+    /* and the room's chat numbering is untouched */
+    say(1, "{\"type\":\"chat\",\"text\":\"x\"}");
+    expect_chat(0, "r", 1, "Anon", "x", 1);
+}
+
+static void test_room_full(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    start(3, 100, 0, 0);
+    conn_range(0, 6);
+    join(0, "r");
+    join(1, "r");
+    join(2, "r");
+    say(3, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_error(3, "room_full");
+    expect_none_all();
+    assert_false(hub_session_in_room(W.h, W.sess[3]));
+
+    /* a member of another room asking for a full one stays where it is */
+    join(4, "other");
+    join(5, "other");
+    say(4, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_error(4, "room_full");
+    expect_none_all();
+    say(4, "{\"type\":\"chat\",\"text\":\"still here\"}");
+    expect_chat(4, "other", 4, "Anon", "still here", 1);
+    expect_chat(5, "other", 4, "Anon", "still here", 1);
+
+    /* a member of the full room may "join" it again */
+    say(1, "{\"type\":\"join\",\"room\":\"r\"}");
+    o = expect(1, "joined");
+    assert_int_equal(num(o, "count"), 3);
+    expect_none_all();
+
+    /* once one leaves there is room again */
+    say(2, "{\"type\":\"leave\"}");
+    drain_all();
+    say(3, "{\"type\":\"join\",\"room\":\"r\"}");
+    assert_int_equal(num(expect(3, "joined"), "count"), 3);
+    assert_int_equal(stats().error_by_code[PROTO_ERR_ROOM_FULL], 2);
+}
+
+static void test_room_full_at_nine_by_default(void **state)
+{
+    (void)state;
+
+    start(8, 1000, 0, 0);
+    conn_range(0, 9);
+    for (int i = 0; i < 8; i++)
+        join(i, "big");
+    say(8, "{\"type\":\"join\",\"room\":\"big\"}");
+    expect_error(8, "room_full");
+    expect_none_all();
+    assert_int_equal(stats().members, 8);
+}
+
+static void test_max_rooms(void **state)
+{
+    (void)state;
+
+    start(8, 2, 0, 0);
+    conn_range(0, 4);
+    join(0, "a");
+    join(1, "b");
+    say(2, "{\"type\":\"join\",\"room\":\"c\"}");
+    expect_error(2, "room_full");
+    expect_none_all();
+    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":1},{\"name\":\"b\",\"count\":1}]}");
+
+    /* existing rooms can still be joined */
+    join(2, "a");
+    /* leaving "a" would not free a room: refused, and 0 stays in "a" */
+    say(0, "{\"type\":\"join\",\"room\":\"c\"}");
+    expect_error(0, "room_full");
+    expect_none_all();
+    assert_true(hub_session_in_room(W.h, W.sess[0]));
+    /* the only member of "b" moving to "c": "b" goes away first, so it fits */
+    say(1, "{\"type\":\"join\",\"room\":\"c\"}");
+    expect(1, "joined");
+    expect_none_all();
+    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":2},{\"name\":\"c\",\"count\":1}]}");
+    assert_int_equal(stats().rooms, 2);
+}
+
+static void test_leave(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(4, 3, "r");
+    say(1, "{\"type\":\"nickname\",\"nickname\":\"Bo\"}");
+    drain_all();
+
+    say(1, "{\"type\":\"leave\"}");
+    o = expect(1, "left");
+    assert_int_equal(json_object_size(o), 2);
+    assert_string_equal(str(o, "room"), "r");
+    expect_presence(0, "bye", "r", 1, "Bo", 2);
+    expect_presence(2, "bye", "r", 1, "Bo", 2);
+    expect_none_all();
+    assert_false(hub_session_in_room(W.h, W.sess[1]));
+
+    /* outside a room */
+    say(1, "{\"type\":\"leave\"}");
+    expect_error(1, "not_in_room");
+    say(3, "{\"type\":\"leave\"}");
+    expect_error(3, "not_in_room");
+    expect_none_all();
+
+    say(0, "{\"type\":\"leave\"}");
+    expect(0, "left");
+    expect_presence(2, "bye", "r", 0, "Anon", 1);
+    say(2, "{\"type\":\"leave\"}");
+    expect(2, "left");
+    expect_none_all();
+    assert_int_equal(stats().rooms, 0);
+    assert_int_equal(stats().members, 0);
+    expect_rooms_json("{\"rooms\":[]}");
+}
+
+/* --- Chat --- */
+
+static void test_chat_seq_per_room(void **state)
+{
+    (void)state;
+
+    scene(5, 2, "r1");
+    join(2, "r2");
+
+    say(0, "{\"type\":\"chat\",\"text\":\"hi\"}");
+    assert_string_equal(raw(0, W.sink[0].read),
+                        "{\"type\":\"chat\",\"room\":\"r1\",\"from\":{\"id\":1,\"nickname\":"
+                        "\"Anon\"},\"text\":\"hi\",\"seq\":1,\"ts\":1700000000000}");
+    expect_chat(0, "r1", 0, "Anon", "hi", 1); /* the sender gets it too */
+    expect_chat(1, "r1", 0, "Anon", "hi", 1);
+    expect_none_all();
+
+    atomic_fetch_add(&fake_clock, 1234);
+    say(1, "{\"type\":\"chat\",\"text\":\"  there \\n\"}");
+    expect_chat(0, "r1", 1, "Anon", "there", 2);
+    expect_chat(1, "r1", 1, "Anon", "there", 2);
+
+    /* another room counts on its own */
+    say(2, "{\"type\":\"chat\",\"text\":\"elsewhere\"}");
+    expect_chat(2, "r2", 2, "Anon", "elsewhere", 1);
+    expect_none_all();
+
+    /* a newcomer sees what comes after its join, numbered on */
+    join(3, "r1");
+    say(0, "{\"type\":\"chat\",\"text\":\"line one\\nline\\ttwo\"}");
+    for (int i = 0; i < 2; i++)
+        expect_chat(i, "r1", 0, "Anon", "line one\nline\ttwo", 3);
+    expect_chat(3, "r1", 0, "Anon", "line one\nline\ttwo", 3);
+    for (long long seq = 4; seq < 54; seq++) {
+        say(3, "{\"type\":\"chat\",\"text\":\"n%lld\"}", seq);
+        char text[16];
+        snprintf(text, sizeof(text), "n%lld", seq);
+        for (int i = 0; i < 2; i++)
+            expect_chat(i, "r1", 3, "Anon", text, seq);
+        expect_chat(3, "r1", 3, "Anon", text, seq);
+    }
+    expect_none_all();
+    assert_int_equal(stats().chats, 54);
+
+    /* a room that emptied out and is created again starts over */
+    say(2, "{\"type\":\"leave\"}");
+    drain_all();
+    join(4, "r2");
+    say(4, "{\"type\":\"chat\",\"text\":\"new\"}");
+    expect_chat(4, "r2", 4, "Anon", "new", 1);
+}
+
+static void test_chat_outside_room(void **state)
+{
+    (void)state;
+
+    scene(2, 0, NULL);
+    join(1, "r");
+    say(0, "{\"type\":\"chat\",\"text\":\"anyone?\"}");
+    expect_error(0, "not_in_room");
+    expect_none_all();
+    assert_int_equal(stats().chats, 0);
+}
+
+static void test_plain_text(void **state)
+{
+    static const char greeting[] = "hello from the browser!";
+    (void)state;
+
+    scene(3, 0, NULL);
+    /* outside a room: nothing is sent to anyone */
+    say_n(0, greeting, strlen(greeting));
+    say_n(0, "\x01", 1);
+    expect_none_all();
+    assert_int_equal(stats().errors, 0);
+
+    join(0, "r");
+    join(1, "r");
+    say(0, "  %s  ", greeting);
+    expect_chat(0, "r", 0, "Anon", greeting, 1);
+    expect_chat(1, "r", 0, "Anon", greeting, 1);
+    expect_none_all();
+    /* text that merely looks like a JSON string is text */
+    say(1, "\"quoted\"");
+    expect_chat(0, "r", 1, "Anon", "\"quoted\"", 2);
+    expect_chat(1, "r", 1, "Anon", "\"quoted\"", 2);
+    /* the chat rules apply: control characters, emptiness */
+    say(0, "bell\x07");
+    expect_error(0, "bad_field");
+    say(0, " \t ");
+    expect_error(0, "bad_field");
+    expect_none_all();
+    say(0, "multi\nline");
+    expect_chat(1, "r", 0, "Anon", "multi\nline", 3);
+}
+
+/* --- Signal, list, disconnect --- */
+
+static void test_signal(void **state)
+{
+    char expected[256];
+    (void)state;
+
+    scene(5, 3, "r");
+    join(3, "other");
+    /* 4 stays in the lobby */
+
+    say(0, "{\"type\":\"signal\",\"to\":%lld,\"data\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}}",
+        id(1));
+    snprintf(
+        expected, sizeof(expected),
+        "{\"type\":\"signal\",\"from\":%lld,\"data\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}}",
+        id(0));
+    assert_int_equal(count(1), W.sink[1].read + 1);
+    assert_string_equal(raw(1, W.sink[1].read), expected);
+    drain(1);
+    expect_none_all(); /* nothing to the sender or anybody else */
+
+    say(1, "{\"type\":\"signal\",\"to\":%lld,\"data\":null}", id(0));
+    snprintf(expected, sizeof(expected), "{\"type\":\"signal\",\"from\":%lld,\"data\":null}",
+             id(1));
+    assert_string_equal(raw(0, W.sink[0].read), expected);
+    drain(0);
+    say(2, "{\"type\":\"signal\",\"to\":%lld,\"data\":[1,\"two\",{\"three\":3.5}]}", id(0));
+    snprintf(expected, sizeof(expected),
+             "{\"type\":\"signal\",\"from\":%lld,\"data\":[1,\"two\",{\"three\":3.5}]}", id(2));
+    assert_string_equal(raw(0, W.sink[0].read), expected);
+    drain(0);
+    expect_none_all();
+
+    /* someone in another room, nobody, and from outside any room */
+    say(0, "{\"type\":\"signal\",\"to\":%lld,\"data\":{}}", id(3));
+    expect_error(0, "no_such_peer");
+    say(0, "{\"type\":\"signal\",\"to\":999,\"data\":{}}");
+    expect_error(0, "no_such_peer");
+    say(0, "{\"type\":\"signal\",\"to\":%lld,\"data\":{}}", id(4));
+    expect_error(0, "no_such_peer");
+    say(4, "{\"type\":\"signal\",\"to\":%lld,\"data\":{}}", id(0));
+    expect_error(4, "no_such_peer");
+    say(3, "{\"type\":\"leave\"}");
+    drain(3);
+    say(3, "{\"type\":\"signal\",\"to\":%lld,\"data\":{}}", id(0));
+    expect_error(3, "no_such_peer");
+    expect_none_all();
+
+    /* malformed signals */
+    say(0, "{\"type\":\"signal\",\"to\":%lld}", id(1));
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"signal\",\"to\":\"%lld\",\"data\":{}}", id(1));
+    expect_error(0, "bad_field");
+    expect_none_all();
+    assert_int_equal(stats().signals, 3);
+    assert_int_equal(stats().error_by_code[PROTO_ERR_NO_SUCH_PEER], 5);
+}
+
+static void test_list(void **state)
+{
+    (void)state;
+
+    scene(4, 0, NULL);
+    say(0, "{\"type\":\"list\"}");
+    expect(0, "rooms");
+    assert_string_equal(raw(0, W.sink[0].read - 1), "{\"type\":\"rooms\",\"rooms\":[]}");
+    expect_none_all();
+    join(1, "zeta");
+    join(2, "Alpha");
+    join(3, "zeta");
+    say(0, "{\"type\":\"list\"}");
+    assert_string_equal(raw(0, W.sink[0].read),
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"Alpha\",\"count\":1},{\"name\":"
+                        "\"zeta\",\"count\":2}]}");
+    drain(0);
+    /* members may ask too */
+    say(1, "{\"type\":\"list\"}");
+    expect(1, "rooms");
+    expect_none_all();
+}
+
+static void test_disconnect_says_bye(void **state)
+{
+    (void)state;
+
+    scene(4, 3, "r");
+    size_t before = count(1);
+    disc(1);
+    expect_presence(0, "bye", "r", 1, "Anon", 2);
+    expect_presence(2, "bye", "r", 1, "Anon", 2);
+    expect_none_all();
+    assert_int_equal(count(1), before);
+    assert_int_equal(W.sink[1].sent, before); /* never called again */
+
+    /* a lobby session leaves silently */
+    disc(3);
+    expect_none_all();
+    disc(0);
+    expect_presence(2, "bye", "r", 0, "Anon", 1);
+    disc(2);
+    expect_none_all();
+    struct hub_stats st = stats();
+    assert_int_equal(st.sessions, 0);
+    assert_int_equal(st.rooms, 0);
+    assert_int_equal(st.members, 0);
+}
+
+/* --- Errors and rate limiting --- */
+
+static char *repeat_msg(const char *prefix, const char *unit, size_t n, const char *suffix)
+{
+    size_t cap = strlen(prefix) + strlen(unit) * n + strlen(suffix) + 1;
+    char *s = malloc(cap);
+    size_t off = strlen(prefix);
+
+    assert_non_null(s);
+    memcpy(s, prefix, off);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(s + off, unit, strlen(unit));
+        off += strlen(unit);
+    }
+    memcpy(s + off, suffix, strlen(suffix) + 1);
+    return s;
+}
+
+static void say_repeat(int i, const char *prefix, const char *unit, size_t n, const char *suffix)
+{
+    char *s = repeat_msg(prefix, unit, n, suffix);
+
+    say_n(i, s, strlen(s));
+    free(s);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+
+    scene(2, 2, "r");
+
+    say(0, "{\"type\":");
+    expect_error(0, "bad_json");
+    say(0, "[1]");
+    expect_error(0, "bad_json");
+    say(0, "{\"type\":\"chat\",\"type\":\"chat\",\"text\":\"dup\"}");
+    expect_error(0, "bad_json");
+    say_repeat(0, "", "[", 100000, "");
+    expect_error(0, "bad_json");
+    say(0, "{\"type\":\"dance\"}");
+    expect_error(0, "unknown_type");
+    say(0, "{}");
+    expect_error(0, "unknown_type");
+    say(0, "{\"type\":7}");
+    expect_error(0, "unknown_type");
+    expect_none_all(); /* errors go to the sender only */
+
+    /* nickname: 32 code points fine, 33 not; no control characters */
+    say_repeat(0, "{\"type\":\"nickname\",\"nickname\":\"", "\xf0\x9f\x98\x80", 33, "\"}");
+    expect_error(0, "bad_field");
+    say_repeat(0, "{\"type\":\"nickname\",\"nickname\":\"", "\xf0\x9f\x98\x80", 32, "\"}");
+    expect(0, "nickname");
+    expect(1, "renamed");
+    say(0, "{\"type\":\"nickname\",\"nickname\":\"a\\u0007b\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"nickname\",\"nickname\":\"a\\nb\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"nickname\",\"nickname\":\"   \"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"nickname\",\"nickname\":42}");
+    expect_error(0, "bad_field");
+
+    /* room: 64 fine, 65 not */
+    say_repeat(0, "{\"type\":\"join\",\"room\":\"", "r", 65, "\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"join\",\"room\":\"a\\u0000b\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"join\"}");
+    expect_error(0, "bad_field");
+    expect_none_all();
+    assert_true(hub_session_in_room(W.h, W.sess[0])); /* errors change nothing */
+
+    /* chat: 2000 fine, 2001 not; line breaks and tabs fine, other controls not */
+    say_repeat(0, "{\"type\":\"chat\",\"text\":\"", "\xc3\xa9", 2001, "\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"chat\",\"text\":\"a\\u001bb\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"chat\",\"text\":\"\"}");
+    expect_error(0, "bad_field");
+    expect_none_all();
+    say_repeat(0, "{\"type\":\"chat\",\"text\":\"", "\xc3\xa9", 2000, "\"}");
+    expect(0, "chat");
+    assert_int_equal(num(expect(1, "chat"), "seq"), 1);
+    say(0, "{\"type\":\"chat\",\"text\":\"a\\nb\\tc\"}");
+    assert_string_equal(str(expect(1, "chat"), "text"), "a\nb\tc");
+    drain(0);
+    expect_none_all();
+
+    /* a 65-character room name is refused, 64 is a room */
+    say_repeat(0, "{\"type\":\"join\",\"room\":\"", "r", 64, "\"}");
+    assert_int_equal(strlen(str(expect(0, "joined"), "room")), 64);
+
+    struct hub_stats st = stats();
+    assert_int_equal(st.error_by_code[PROTO_ERR_BAD_JSON], 4);
+    assert_int_equal(st.error_by_code[PROTO_ERR_UNKNOWN_TYPE], 3);
+    assert_int_equal(st.error_by_code[PROTO_ERR_BAD_FIELD], 11);
+    assert_int_equal(st.errors, 18);
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+
+    atomic_store(&fake_clock, T0);
+    start(8, 100, 10, 5);
+    conn_range(0, 3);
+    for (int k = 0; k < 5; k++) {
+        say(0, "{\"type\":\"list\"}");
+        expect(0, "rooms");
+    }
+    say(0, "{\"type\":\"list\"}");
+    expect_error(0, "rate_limited");
+    say(0, "{\"type\":\"list\"}");
+    expect_error(0, "rate_limited");
+    /* plain text in the lobby is refused too, although it would be ignored */
+    say(0, "plain");
+    expect_error(0, "rate_limited");
+    expect_none_all();
+
+    /* others are not affected */
+    for (int k = 0; k < 5; k++) {
+        say(1, "{\"type\":\"list\"}");
+        expect(1, "rooms");
+    }
+
+    /* 100 ms at 10/s is one message */
+    atomic_fetch_add(&fake_clock, 100);
+    say(0, "{\"type\":\"list\"}");
+    expect(0, "rooms");
+    say(0, "{\"type\":\"list\"}");
+    expect_error(0, "rate_limited");
+
+    /* a long pause refills up to the burst, not beyond */
+    atomic_fetch_add(&fake_clock, 60000);
+    for (int k = 0; k < 5; k++) {
+        say(0, "{\"type\":\"list\"}");
+        expect(0, "rooms");
+    }
+    say(0, "{\"type\":\"list\"}");
+    expect_error(0, "rate_limited");
+
+    /* a refused chat is not broadcast and does not use up a seq */
+    atomic_fetch_add(&fake_clock, 60000);
+    join(0, "r");
+    join(2, "r");
+    for (int k = 1; k <= 4; k++) { /* the join took one of the five */
+        say(0, "{\"type\":\"chat\",\"text\":\"c%d\"}", k);
+        expect(0, "chat");
+        assert_int_equal(num(expect(2, "chat"), "seq"), k);
+    }
+    say(0, "{\"type\":\"chat\",\"text\":\"too many\"}");
+    expect_error(0, "rate_limited");
+    expect_none_all();
+    atomic_fetch_add(&fake_clock, 100);
+    say(0, "{\"type\":\"chat\",\"text\":\"again\"}");
+    expect(0, "chat");
+    json_t *o = expect(2, "chat");
+    assert_int_equal(num(o, "seq"), 5);
+    assert_string_equal(str(o, "text"), "again");
+    assert_true(stats().error_by_code[PROTO_ERR_RATE_LIMITED] >= 6);
+    atomic_store(&fake_clock, T0);
+}
+
+/* --- Overflow: a connection that refuses a message --- */
+
+/* Checks that every chat i received has seq 1, 2, ... in order with nothing skipped. */
+static void expect_contiguous_chats(int i, long long n)
+{
+    long long seq = 0;
+    json_error_t err;
+
+    for (size_t k = 0; k < count(i); k++) {
+        json_t *o = json_loads(W.sink[i].msgs[k], 0, &err);
+        assert_non_null(o);
+        if (!strcmp(str(o, "type"), "chat")) {
+            long long got = num(o, "seq");
+            json_decref(o);
+            if (got != seq + 1)
+                fail_msg("session %d: seq %lld after %lld", i, got, seq);
+            seq = got;
+        } else {
+            json_decref(o);
+        }
+    }
+    assert_int_equal(seq, n);
+}
+
+static void test_overflow_removes_from_room(void **state)
+{
+    (void)state;
+
+    scene(5, 4, "r"); /* 3, the last one in, is the slow one */
+    size_t before = count(3);
+
+    W.sink[3].refuse = true;
+    say(0, "{\"type\":\"chat\",\"text\":\"1\"}");
+    for (int i = 0; i < 3; i++) {
+        expect_chat(i, "r", 0, "Anon", "1", 1);
+        expect_presence(i, "bye", "r", 3, "Anon", 3);
+    }
+    expect_none_all();
+    assert_int_equal(count(3), before);
+    assert_true(W.sink[3].refused);
+    assert_false(hub_session_in_room(W.h, W.sess[3]));
+    struct hub_stats st = stats();
+    assert_int_equal(st.overflows, 1);
+    assert_int_equal(st.gone, 1);
+    assert_int_equal(st.members, 3);
+    assert_int_equal(st.sessions, 5);
+
+    /* the room goes on without it, and it is never called again */
+    say(1, "{\"type\":\"chat\",\"text\":\"2\"}");
+    for (int i = 0; i < 3; i++)
+        expect_chat(i, "r", 1, "Anon", "2", 2);
+    say(3, "{\"type\":\"chat\",\"text\":\"from the gone one\"}");
+    say(3, "{\"type\":\"join\",\"room\":\"elsewhere\"}");
+    say(3, "{\"type\":\"list\"}");
+    expect_none_all();
+    hub_flush_rooms(W.h); /* it is not in a room any more, but gone: no rooms for it */
+    expect(4, "rooms");
+    expect_none_all();
+    say(2, "{\"type\":\"signal\",\"to\":%lld,\"data\":{}}", id(3));
+    expect_error(2, "no_such_peer");
+    disc(3); /* no second bye */
+    expect_none_all();
+    assert_int_equal(W.sink[3].after_refusal, 0);
+    for (int i = 0; i < 3; i++)
+        expect_contiguous_chats(i, 2);
+}
+
+static void test_overflow_cascade(void **state)
+{
+    (void)state;
+
+    scene(4, 4, "r");
+    /* 2 refuses the chat; 3 takes the chat but refuses the bye for 2 */
+    W.sink[2].refuse = true;
+    W.sink[3].accept_left = 1;
+    say(0, "{\"type\":\"chat\",\"text\":\"x\"}");
+    for (int i = 0; i < 2; i++) {
+        expect_chat(i, "r", 0, "Anon", "x", 1);
+        expect_presence(i, "bye", "r", 2, "Anon", 3);
+        expect_presence(i, "bye", "r", 3, "Anon", 2);
+    }
+    expect_chat(3, "r", 0, "Anon", "x", 1);
+    expect_none_all();
+    struct hub_stats st = stats();
+    assert_int_equal(st.overflows, 2);
+    assert_int_equal(st.gone, 2);
+    assert_int_equal(st.members, 2);
+    say(1, "{\"type\":\"chat\",\"text\":\"y\"}");
+    for (int i = 0; i < 2; i++)
+        expect_chat(i, "r", 1, "Anon", "y", 2);
+    expect_none_all();
+}
+
+static void test_overflow_two_in_one_message(void **state)
+{
+    json_t *o;
+    long long first;
+    (void)state;
+
+    scene(4, 4, "r");
+    /* both refuse the same chat: while one is taken out, the other (gone, not yet out) must not
+     * be sent its bye */
+    W.sink[2].refuse = true;
+    W.sink[3].refuse = true;
+    say(0, "{\"type\":\"chat\",\"text\":\"x\"}");
+    for (int i = 0; i < 2; i++) {
+        expect_chat(i, "r", 0, "Anon", "x", 1);
+        o = expect(i, "bye");
+        first = num(o, "id");
+        assert_true(first == id(2) || first == id(3));
+        assert_int_equal(num(o, "count"), 3);
+        o = expect(i, "bye");
+        assert_int_equal(num(o, "id"), first == id(2) ? id(3) : id(2));
+        assert_int_equal(num(o, "count"), 2);
+    }
+    expect_none_all();
+    assert_int_equal(W.sink[2].after_refusal, 0);
+    assert_int_equal(W.sink[3].after_refusal, 0);
+    assert_int_equal(stats().members, 2);
+}
+
+static void test_overflow_on_welcome_and_reply(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(4, 2, "r");
+    /* 1 refuses the welcome for 2: 2 learns of 1 in `joined`, then sees it leave */
+    W.sink[1].refuse = true;
+    say(2, "{\"type\":\"join\",\"room\":\"r\"}");
+    o = expect(2, "joined");
+    assert_int_equal(num(o, "count"), 3);
+    assert_int_equal(json_array_size(json_object_get(o, "members")), 2);
+    expect_presence(2, "bye", "r", 1, "Anon", 2);
+    expect_presence(0, "welcome", "r", 2, "Anon", 3);
+    expect_presence(0, "bye", "r", 1, "Anon", 2);
+    expect_none_all();
+
+    /* 2 refuses the reply to its own request */
+    W.sink[2].refuse = true;
+    say(2, "{\"type\":\"list\"}");
+    expect_presence(0, "bye", "r", 2, "Anon", 1);
+    expect_none_all();
+    assert_int_equal(stats().members, 1);
+
+    /* a chat refused by its own sender: the others still get it, then the bye */
+    join(3, "r");
+    W.sink[0].refuse = true;
+    say(0, "{\"type\":\"chat\",\"text\":\"last words\"}");
+    expect_chat(3, "r", 0, "Anon", "last words", 1);
+    expect_presence(3, "bye", "r", 0, "Anon", 1);
+    expect_none_all();
+}
+
+static void test_overflow_on_hello_and_in_lobby(void **state)
+{
+    (void)state;
+
+    start(8, 100, 0, 0);
+    W.sink[0].refuse = true;
+    conn(0);
+    assert_int_equal(count(0), 0);
+    assert_int_equal(stats().gone, 1);
+    say(0, "{\"type\":\"join\",\"room\":\"r\"}");
+    assert_int_equal(stats().rooms, 0);
+
+    conn_range(1, 4);
+    W.sink[2].refuse = true; /* in the lobby: refuses the room list */
+    join(1, "r");
+    assert_true(hub_flush_rooms(W.h));
+    expect(3, "rooms");
+    expect_none_all();
+    assert_true(W.sink[2].refused);
+    join(3, "r");
+    hub_flush_rooms(W.h);
+    expect_none_all();
+    assert_int_equal(stats().gone, 2);
+    assert_int_equal(W.sink[0].after_refusal, 0);
+    assert_int_equal(W.sink[2].after_refusal, 0);
+}
+
+/* --- The room list --- */
+
+static void test_flush_rooms(void **state)
+{
+    (void)state;
+
+    scene(4, 0, NULL);
+    /* 1, 2 and 3 stay in the lobby for now */
+    assert_false(hub_flush_rooms(W.h));
+    expect_none_all();
+
+    join(0, "r");
+    assert_true(hub_flush_rooms(W.h));
+    assert_string_equal(raw(2, W.sink[2].read),
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"r\",\"count\":1}]}");
+    expect(1, "rooms");
+    expect(2, "rooms");
+    expect(3, "rooms");
+    expect_none_all(); /* not to room members */
+    assert_false(hub_flush_rooms(W.h));
+    expect_none_all();
+
+    /* things that do not change the list */
+    say(0, "{\"type\":\"chat\",\"text\":\"hi\"}");
+    say(0, "{\"type\":\"nickname\",\"nickname\":\"N\"}");
+    say(0, "{\"type\":\"join\",\"room\":\"r\"}");
+    say(0, "{\"type\":\"list\"}");
+    say(2, "{\"type\":\"leave\"}");
+    say(3, "{\"type\":\"join\",\"room\":\"%s\"}", "");
+    drain_all();
+    assert_false(hub_flush_rooms(W.h));
+    expect_none_all();
+
+    /* a count change; several changes coalesce into one message with the final state */
+    join(1, "r");
+    assert_true(hub_flush_rooms(W.h));
+    assert_string_equal(raw(2, W.sink[2].read),
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"r\",\"count\":2}]}");
+    drain_all();
+    join(1, "s");
+    say(0, "{\"type\":\"join\",\"room\":\"t\"}");
+    say(0, "{\"type\":\"leave\"}");
+    drain_all();
+    assert_true(hub_flush_rooms(W.h));
+    /* 0 is in the lobby again */
+    for (int i = 0; i < 4; i++) {
+        if (i == 1)
+            continue;
+        assert_int_equal(count(i), W.sink[i].read + 1);
+        assert_string_equal(raw(i, W.sink[i].read),
+                            "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"s\",\"count\":1}]}");
+    }
+    drain_all();
+
+    /* a change while nobody is in the lobby sends nothing */
+    join(0, "s");
+    join(2, "s");
+    join(3, "u");
+    assert_false(hub_flush_rooms(W.h));
+    expect_none_all();
+
+    /* a disconnect changes counts too; the last one out empties the list */
+    disc(3);
+    say(0, "{\"type\":\"leave\"}");
+    drain_all();
+    assert_true(hub_flush_rooms(W.h));
+    assert_string_equal(raw(0, W.sink[0].read),
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"s\",\"count\":2}]}");
+    drain_all();
+    disc(1);
+    disc(2);
+    assert_true(hub_flush_rooms(W.h));
+    assert_string_equal(raw(0, W.sink[0].read), "{\"type\":\"rooms\",\"rooms\":[]}");
+    drain_all();
+}
+
+static void test_rooms_json(void **state)
+{
+    (void)state;
+
+    start(8, 100, 0, 0);
+    expect_rooms_json("{\"rooms\":[]}");
+    conn_range(0, 4);
+    say(0, "{\"type\":\"join\",\"room\":\"b\\\"q\\\"\"}");
+    assert_string_equal(str(expect(0, "joined"), "room"), "b\"q\"");
+    join(1, "a");
+    join(2, "a");
+    join(3, "\xc3\xa9t\xc3\xa9");
+    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":2},{\"name\":\"b\\\"q\\\"\","
+                      "\"count\":1},{\"name\":\"\xc3\xa9t\xc3\xa9\",\"count\":1}]}");
+    disc(1);
+    disc(0);
+    expect_rooms_json(
+        "{\"rooms\":[{\"name\":\"a\",\"count\":1},{\"name\":\"\xc3\xa9t\xc3\xa9\",\"count\":1}]}");
+}
+
+/* --- Configuration edges and the real clock --- */
+
+static void test_config_defaults_and_clamps(void **state)
+{
+    struct hub_config cfg = {.greeting = NULL, .max_room_members = 0, .max_rooms = 0};
+    (void)state;
+
+    start(8, 100, 0, 0);
+    hub_free(W.h);
+    W.h = hub_new(&cfg, &fake_ops);
+    assert_non_null(W.h);
+    hub_free(NULL);
+    hub_disconnect(W.h, NULL);
+    conn(0);
+    assert_string_equal(str(expect(0, "hello"), "text"), "hello!");
+    conn_range(1, 3);
+    /* 0 is clamped to 1 member per room and 1 room */
+    join(0, "solo");
+    say(1, "{\"type\":\"join\",\"room\":\"solo\"}");
+    expect_error(1, "room_full");
+    say(1, "{\"type\":\"join\",\"room\":\"other\"}");
+    expect_error(1, "room_full");
+    /* moving the only member is fine */
+    say(0, "{\"type\":\"join\",\"room\":\"other\"}");
+    expect(0, "joined");
+    expect_none_all();
+}
+
+static void test_real_clock(void **state)
+{
+    static const struct hub_ops real_ops = {.send = fake_send, .now_ms = NULL};
+    struct hub_config cfg = {.greeting = "g", .max_room_members = 8, .max_rooms = 8};
+    struct timespec ts;
+    long long before, after, got;
+    (void)state;
+
+    start(8, 100, 0, 0);
+    hub_free(W.h);
+    W.h = hub_new(&cfg, &real_ops);
+    assert_non_null(W.h);
+    conn_range(0, 1);
+    join(0, "r");
+    clock_gettime(CLOCK_REALTIME, &ts);
+    before = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    say(0, "{\"type\":\"chat\",\"text\":\"now\"}");
+    clock_gettime(CLOCK_REALTIME, &ts);
+    after = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    got = num(expect(0, "chat"), "ts");
+    /* ts is wall-clock milliseconds since the epoch: it lies between the two readings */
+    assert_true(got >= before && got <= after);
+}
+
+/* --- Concurrency --- */
+
+#define SENDERS     4
+#define PER_SENDER  250
+#define ROOM_SIZE   6
+#define TOTAL_CHATS (SENDERS * PER_SENDER)
+
+struct sender {
+    int index;
+    atomic_int *go;
+};
+
+static void *send_chats(void *arg)
+{
+    struct sender *sd = arg;
+    char buf[64];
+
+    while (!atomic_load(sd->go))
+        ;
+    for (int k = 0; k < PER_SENDER; k++) {
+        int len =
+            snprintf(buf, sizeof(buf), "{\"type\":\"chat\",\"text\":\"%d:%d\"}", sd->index, k);
+        hub_handle(W.h, W.sess[sd->index], buf, (size_t)len);
+    }
+    return NULL;
+}
+
+static void test_concurrent_chat_order(void **state)
+{
+    pthread_t t[SENDERS];
+    struct sender sd[SENDERS];
+    atomic_int go;
+    json_error_t err;
+    (void)state;
+
+    start(ROOM_SIZE, 100, 0, 0);
+    conn_range(0, ROOM_SIZE);
+    for (int i = 0; i < ROOM_SIZE; i++)
+        join(i, "r");
+    atomic_init(&go, 0);
+    for (int k = 0; k < SENDERS; k++) {
+        sd[k] = (struct sender){.index = k, .go = &go};
+        assert_int_equal(pthread_create(&t[k], NULL, send_chats, &sd[k]), 0);
+    }
+    atomic_store(&go, 1);
+    for (int k = 0; k < SENDERS; k++)
+        assert_int_equal(pthread_join(t[k], NULL), 0);
+
+    for (int i = 0; i < ROOM_SIZE; i++) {
+        int next_of[SENDERS] = {0};
+        assert_int_equal(count(i) - W.sink[i].read, TOTAL_CHATS);
+        for (int n = 0; n < TOTAL_CHATS; n++) {
+            json_t *o = json_loads(W.sink[i].msgs[W.sink[i].read + n], 0, &err);
+            int who = -1, k = -1;
+            assert_non_null(o);
+            assert_string_equal(str(o, "type"), "chat");
+            assert_int_equal(num(o, "seq"), n + 1);
+            assert_int_equal(sscanf(str(o, "text"), "%d:%d", &who, &k), 2);
+            assert_true(who >= 0 && who < SENDERS);
+            assert_int_equal(num(json_object_get(o, "from"), "id"), id(who));
+            if (k != next_of[who])
+                fail_msg("member %d: sender %d's message %d arrived when %d was due", i, who, k,
+                         next_of[who]);
+            next_of[who]++;
+            json_decref(o);
+        }
+        for (int k = 0; k < SENDERS; k++)
+            assert_int_equal(next_of[k], PER_SENDER);
+    }
+    assert_int_equal(stats().chats, TOTAL_CHATS);
+}
+
+#define CHURN_THREADS  6
+#define CHURN_SESSIONS 3 /* per thread */
+#define CHURN_ITERS    1500
+#define CHURN_ROOMS    4
+
+static const char *const churn_rooms[CHURN_ROOMS] = {"red", "green", "blue", "gold"};
+
+/* One connection of the churn test: its own sink, kept until the end for checking. */
+struct conn {
+    struct sink sink;
+    struct hub_session *s;
+};
+
+struct churner {
+    struct hub *h;
+    unsigned seed;
+    struct conn **conns; /* every connection this thread made */
+    size_t nconns, capconns;
+    struct conn *live[CHURN_SESSIONS];
+    bool oom;
+};
+
+static struct conn *churn_connect(struct churner *c)
+{
+    struct conn *k = calloc(1, sizeof(*k));
+
+    if (!k)
+        goto out_oom;
+    if (c->nconns == c->capconns) {
+        size_t cap = c->capconns ? c->capconns * 2 : 16;
+        struct conn **cc = realloc(c->conns, cap * sizeof(*cc));
+        if (!cc)
+            goto out_free;
+        c->conns = cc;
+        c->capconns = cap;
+    }
+    sink_init(&k->sink);
+    k->s = hub_connect(c->h, &k->sink);
+    if (!k->s) {
+        sink_destroy(&k->sink);
+        goto out_free;
+    }
+    c->conns[c->nconns++] = k;
+    return k;
+out_free:
+    free(k);
+out_oom:
+    c->oom = true;
+    return NULL;
+}
+
+/* A signal target: half the time a sibling session of this thread, else any id. */
+static uint64_t churn_target(struct churner *c)
+{
+    struct conn *k = c->live[rand_r(&c->seed) % CHURN_SESSIONS];
+
+    if (k && rand_r(&c->seed) % 2)
+        return hub_session_id(k->s);
+    return 1 + (uint64_t)(rand_r(&c->seed) % 1000);
+}
+
+static void *churn(void *arg)
+{
+    struct churner *c = arg;
+    char buf[160];
+    int len;
+
+    for (int i = 0; i < CHURN_SESSIONS; i++)
+        c->live[i] = churn_connect(c);
+    for (int it = 0; it < CHURN_ITERS && !c->oom; it++) {
+        int who = rand_r(&c->seed) % CHURN_SESSIONS;
+        struct conn *k = c->live[who];
+        int action = rand_r(&c->seed) % 100;
+        const char *room = churn_rooms[rand_r(&c->seed) % CHURN_ROOMS];
+        bool refused;
+
+        pthread_mutex_lock(&k->sink.lock);
+        refused = k->sink.refused;
+        pthread_mutex_unlock(&k->sink.lock);
+        if (refused || action >= 96) {
+            /* a closed connection goes away and a new one comes */
+            hub_disconnect(c->h, k->s);
+            k->s = NULL;
+            c->live[who] = churn_connect(c);
+            continue;
+        }
+        if (action < 30)
+            len = snprintf(buf, sizeof(buf), "{\"type\":\"join\",\"room\":\"%s\"}", room);
+        else if (action < 38)
+            len = snprintf(buf, sizeof(buf), "{\"type\":\"leave\"}");
+        else if (action < 70)
+            len = snprintf(buf, sizeof(buf), "{\"type\":\"chat\",\"text\":\"%d\"}", it);
+        else if (action < 75)
+            len = snprintf(buf, sizeof(buf), "plain %d", it);
+        else if (action < 80)
+            len = snprintf(buf, sizeof(buf), "{\"type\":\"nickname\",\"nickname\":\"n%d\"}", it);
+        else if (action < 84)
+            len = snprintf(buf, sizeof(buf), "{\"type\":\"list\"}");
+        else if (action < 92)
+            len =
+                snprintf(buf, sizeof(buf), "{\"type\":\"signal\",\"to\":%llu,\"data\":{\"n\":%d}}",
+                         (unsigned long long)churn_target(c), it);
+        else if (action < 94)
+            len = snprintf(buf, sizeof(buf), "{\"type\":\"bogus\"}");
+        else {
+            /* this connection's queue overflows on its next message */
+            pthread_mutex_lock(&k->sink.lock);
+            k->sink.accept_left = rand_r(&c->seed) % 8;
+            pthread_mutex_unlock(&k->sink.lock);
+            continue;
+        }
+        hub_handle(c->h, k->s, buf, (size_t)len);
+    }
+    for (int i = 0; i < CHURN_SESSIONS; i++) {
+        if (c->live[i]) {
+            hub_disconnect(c->h, c->live[i]->s);
+            c->live[i]->s = NULL;
+        }
+    }
+    return NULL;
+}
+
+struct watcher {
+    struct hub *h;
+    atomic_int stop;
+    unsigned long rounds;
+    bool bad_json;
+};
+
+/* Reads the room list and stats and flushes it while the others churn. */
+static void *watch(void *arg)
+{
+    struct watcher *wt = arg;
+    json_error_t err;
+
+    while (!atomic_load(&wt->stop)) {
+        struct hub_stats st;
+        char *s = hub_rooms_json(wt->h);
+        json_t *o = s ? json_loads(s, 0, &err) : NULL;
+        if (!o || json_array_size(json_object_get(o, "rooms")) > CHURN_ROOMS)
+            wt->bad_json = true;
+        json_decref(o);
+        free(s);
+        hub_flush_rooms(wt->h);
+        hub_get_stats(wt->h, &st);
+        wt->rounds++;
+    }
+    return NULL;
+}
+
+/* Replays what one connection received and checks it is consistent: a hello first; chats,
+ * welcome, bye, renamed and signal only while in a room and about that room; in each stay in a
+ * room, chat seq numbers contiguous (a `rooms` list may be a reply to `list`, so it is not checked
+ * here; test_flush_rooms covers who gets the pushed list). Returns a description of the first
+ * problem, or NULL. */
+static const char *check_transcript(const struct sink *k, char *why, size_t whylen)
+{
+    json_error_t err;
+    char room[80] = "";
+    bool in_room = false;
+    long long next_seq = -1; /* unknown until the first chat of a stay */
+
+    for (size_t n = 0; n < k->n; n++) {
+        json_t *o = json_loads(k->msgs[n], 0, &err);
+        json_t *t = o ? json_object_get(o, "type") : NULL;
+        const char *type = json_is_string(t) ? json_string_value(t) : "";
+        const char *r = json_string_value(json_object_get(o, "room"));
+        const char *problem = NULL;
+
+        if (!o) {
+            problem = "not JSON";
+        } else if (n == 0 || !strcmp(type, "hello")) {
+            if (n != 0 || strcmp(type, "hello"))
+                problem = "hello not first";
+        } else if (!strcmp(type, "joined")) {
+            if (!r)
+                problem = "joined without room";
+            else if (!in_room || strcmp(r, room)) {
+                snprintf(room, sizeof(room), "%s", r);
+                in_room = true;
+                next_seq = -1;
+            }
+        } else if (!strcmp(type, "left")) {
+            if (!in_room || !r || strcmp(r, room))
+                problem = "left a room it was not in";
+            in_room = false;
+        } else if (!strcmp(type, "chat")) {
+            long long seq = json_integer_value(json_object_get(o, "seq"));
+            if (!in_room || !r || strcmp(r, room))
+                problem = "chat from a room it is not in";
+            else if (next_seq >= 0 && seq != next_seq)
+                problem = "chat seq not contiguous";
+            next_seq = seq + 1;
+        } else if (!strcmp(type, "welcome") || !strcmp(type, "bye")) {
+            if (!in_room || !r || strcmp(r, room))
+                problem = "presence for a room it is not in";
+        } else if (!strcmp(type, "renamed") || !strcmp(type, "signal")) {
+            if (!in_room)
+                problem = "renamed/signal outside a room";
+        } else if (strcmp(type, "nickname") && strcmp(type, "error") && strcmp(type, "rooms")) {
+            problem = "unexpected type";
+        }
+        if (problem) {
+            snprintf(why, whylen, "%s at #%zu: %s", problem, n, k->msgs[n]);
+            json_decref(o);
+            return why;
+        }
+        json_decref(o);
+    }
+    return NULL;
+}
+
+static void test_concurrent_churn(void **state)
+{
+    struct hub_config cfg = {.greeting = "hi", .max_room_members = 4, .max_rooms = 3};
+    struct churner c[CHURN_THREADS];
+    pthread_t t[CHURN_THREADS], wt_thread;
+    struct watcher wt = {0};
+    struct hub_stats st;
+    char why[512];
+    const char *problem = NULL;
+    size_t total_conns = 0, total_msgs = 0;
+    (void)state;
+
+    /* this test uses its own hub; W stays empty for the teardown */
+    start(1, 1, 0, 0);
+    struct hub *h = hub_new(&cfg, &fake_ops);
+    assert_non_null(h);
+    wt.h = h;
+    atomic_init(&wt.stop, 0);
+    assert_int_equal(pthread_create(&wt_thread, NULL, watch, &wt), 0);
+    for (int i = 0; i < CHURN_THREADS; i++) {
+        c[i] = (struct churner){.h = h, .seed = 1234u + (unsigned)i * 7919u};
+        assert_int_equal(pthread_create(&t[i], NULL, churn, &c[i]), 0);
+    }
+    for (int i = 0; i < CHURN_THREADS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    atomic_store(&wt.stop, 1);
+    assert_int_equal(pthread_join(wt_thread, NULL), 0);
+
+    hub_get_stats(h, &st);
+    char *rooms = hub_rooms_json(h);
+    assert_non_null(rooms);
+    bool empty_list = !strcmp(rooms, "{\"rooms\":[]}");
+    free(rooms);
+    hub_free(h);
+
+    for (int i = 0; i < CHURN_THREADS; i++) {
+        for (size_t n = 0; n < c[i].nconns; n++) {
+            struct conn *k = c[i].conns[n];
+            if (!problem)
+                problem = check_transcript(&k->sink, why, sizeof(why));
+            if (!problem && (k->sink.after_refusal || k->sink.bad_frames))
+                problem = "a connection was called after refusing, or got a bad frame";
+            total_msgs += k->sink.n;
+            sink_destroy(&k->sink);
+            free(k);
+        }
+        total_conns += c[i].nconns;
+        free(c[i].conns);
+    }
+    for (int i = 0; i < CHURN_THREADS; i++)
+        assert_false(c[i].oom);
+    assert_false(wt.bad_json);
+    if (problem)
+        fail_msg("%s", problem);
+    assert_int_equal(st.sessions, 0);
+    assert_int_equal(st.rooms, 0);
+    assert_int_equal(st.members, 0);
+    assert_true(empty_list);
+    /* the run did exercise what it is meant to */
+    assert_true(total_conns > CHURN_THREADS * CHURN_SESSIONS);
+    assert_true(st.chats > 0 && st.overflows > 0 && st.signals > 0);
+    assert_true(st.error_by_code[PROTO_ERR_ROOM_FULL] > 0);
+    print_message("churn: %zu connections, %zu messages, %llu chats, %llu signals, %llu "
+                  "overflows, %lu watcher rounds\n",
+                  total_conns, total_msgs, (unsigned long long)st.chats,
+                  (unsigned long long)st.signals, (unsigned long long)st.overflows, wt.rounds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_hello_lists_rooms, end),
+        cmocka_unit_test_teardown(test_nickname, end),
+        cmocka_unit_test_teardown(test_join_and_welcome, end),
+        cmocka_unit_test_teardown(test_join_another_room_leaves_first, end),
+        cmocka_unit_test_teardown(test_join_same_room_again, end),
+        cmocka_unit_test_teardown(test_room_full, end),
+        cmocka_unit_test_teardown(test_room_full_at_nine_by_default, end),
+        cmocka_unit_test_teardown(test_max_rooms, end),
+        cmocka_unit_test_teardown(test_leave, end),
+        cmocka_unit_test_teardown(test_chat_seq_per_room, end),
+        cmocka_unit_test_teardown(test_chat_outside_room, end),
+        cmocka_unit_test_teardown(test_plain_text, end),
+        cmocka_unit_test_teardown(test_signal, end),
+        cmocka_unit_test_teardown(test_list, end),
+        cmocka_unit_test_teardown(test_disconnect_says_bye, end),
+        cmocka_unit_test_teardown(test_errors, end),
+        cmocka_unit_test_teardown(test_rate_limit, end),
+        cmocka_unit_test_teardown(test_overflow_removes_from_room, end),
+        cmocka_unit_test_teardown(test_overflow_cascade, end),
+        cmocka_unit_test_teardown(test_overflow_two_in_one_message, end),
+        cmocka_unit_test_teardown(test_overflow_on_welcome_and_reply, end),
+        cmocka_unit_test_teardown(test_overflow_on_hello_and_in_lobby, end),
+        cmocka_unit_test_teardown(test_flush_rooms, end),
+        cmocka_unit_test_teardown(test_rooms_json, end),
+        cmocka_unit_test_teardown(test_config_defaults_and_clamps, end),
+        cmocka_unit_test_teardown(test_real_clock, end),
+        cmocka_unit_test_teardown(test_concurrent_chat_order, end),
+        cmocka_unit_test_teardown(test_concurrent_churn, end),
+    };
+
+    log_set_level(LOG_ERROR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
