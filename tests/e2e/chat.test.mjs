@@ -83,4 +83,23 @@ export const scenarios = [
       await seeInLog(dora, 'Eve: thanks for the invite');
     },
   },
+  {
+    name: 'the page reconnects after a server restart and rejoins its room',
+    async run(t) {
+      const browser = await t.browser({ media: 'none' });
+      const page = await t.page(browser, { label: 'rex' });
+      await openHome(page);
+      await setNickname(page, 'Rex');
+      await joinRoom(page, 'phoenix');
+      const server = await t.restartServer();
+      await seeInLog(page, 'Connection lost');
+      await page.locator('#conn-state[data-state="open"]').waitFor({ timeout: 30000 });
+      await waitInRoom(page, 'phoenix', 1);
+      await seeText(page, '#room-nick', 'Rex');
+      await server.waitForLog(/recv text \d+ B: hello from the browser!$/m);
+      await server.waitForLog(/"type":"join","room":"phoenix"/);
+      await sendChat(page, 'back again');
+      await seeInLog(page, 'You: back again');
+    },
+  },
 ];

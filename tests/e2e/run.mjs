@@ -29,13 +29,19 @@ function slug(text) {
 }
 
 /** What a scenario gets: the server, browsers and pages that are cleaned up for it, screenshots. */
-function makeContext(server, scenario) {
+function makeContext(server, scenario, config) {
   const browsers = [];
   const pages = [];
   return {
     server,
     baseUrl: server.url,
     pages,
+    /** Stops the server and starts a new one on the same port (pages keep their URL). */
+    async restartServer() {
+      await this.server.stop();
+      this.server = await startServer({ bin, root: wwwRoot, configText: config, port: this.server.port });
+      return this.server;
+    },
     async browser(opts) {
       const browser = await launchBrowser(opts);
       browsers.push(browser);
@@ -85,11 +91,12 @@ async function runScenario(file, scenario) {
   let failed = false;
   try {
     server = await startServer({ bin, root: wwwRoot, configText: scenario.config });
-    t = makeContext(server, name);
+    t = makeContext(server, name, scenario.config);
     await withTimeout(scenario.run(t), scenario.timeoutMs ?? DEFAULT_TIMEOUT_MS, name);
     t.checkProblems();
     console.log(`ok - ${name}`);
   } catch (err) {
+    if (t) server = t.server;
     failed = true;
     console.log(`FAIL - ${name}\n  ${String(err && err.stack ? err.stack : err).replace(/\n/g, '\n  ')}`);
     if (server) {
@@ -98,6 +105,7 @@ async function runScenario(file, scenario) {
     }
   } finally {
     if (t) await t.cleanup(failed);
+    if (t) server = t.server;
     if (server) await server.stop();
   }
   return !failed;

@@ -16,14 +16,14 @@ export const scenarios = [
 
       await openHome(page);
       await seeText(page, '#greeting', 'hello!');
-      await t.server.waitForLog(/hello from the browser!/);
+      await t.server.waitForLog(/recv text \d+ B: hello from the browser!$/m);
       expectEqual(sockets, [`ws://127.0.0.1:${t.server.port}/`], 'WebSocket URL derived from location');
 
       const more = 'more text: grüße 👋';
       await page.click('.raw summary');
       await page.fill('#raw-input', more);
       await page.click('#raw-form button[type="submit"]');
-      await t.server.waitForLog(new RegExp(more));
+      await t.server.waitForLog(new RegExp(`recv text \\d+ B: ${more}$`, 'm'));
       await t.screenshot(page, 'seed');
     },
   },

@@ -7,6 +7,7 @@ import { HuddleSocket } from './socket.js';
 import { RoomList } from './rooms.js';
 import { ChatLog } from './chat.js';
 import { readInvite, inviteUrl, clearInvite } from './invite.js';
+import { Meeting, serverConfig } from './meeting.js';
 
 const SEED_TEXT = 'hello from the browser!';
 const ALERT_MS = 10000;
@@ -45,6 +46,7 @@ const ui = {
 const socket = new HuddleSocket();
 const rooms = new RoomList(ui.roomList, ui.roomEmpty, (name) => joinRoom(name));
 const chat = new ChatLog(ui.chatLog);
+const meeting = new Meeting({ send: (message) => socket.send(message), onProblem: (text) => showAlert(text) });
 
 const state = {
   id: null,
@@ -146,7 +148,9 @@ function joinRoom(name) {
   if (room === '') return;
   const typed = ui.nickInput.value.trim();
   if (typed !== '' && typed !== state.nickname && typed !== state.wantedNick) setNickname(typed);
-  if (send({ type: 'join', room })) state.pendingRoom = room;
+  if (!send({ type: 'join', room })) return;
+  state.pendingRoom = room;
+  meeting.prepare();
 }
 
 function leaveRoom() {
@@ -158,6 +162,7 @@ function onLeft() {
   state.room = null;
   state.pendingRoom = null;
   state.members.clear();
+  meeting.end();
   clearInvite();
   showHome();
   socket.send({ type: 'list' });
@@ -193,6 +198,7 @@ const handlers = {
   nickname(msg) {
     state.nickname = msg.nickname;
     showNickname();
+    meeting.setNickname(msg.nickname);
     if (state.room !== null) chat.notice(`You are now ${msg.nickname}`);
     if (state.joinAfterNick !== null) {
       const room = state.joinAfterNick;
@@ -222,6 +228,11 @@ const handlers = {
         ? `You joined ${msg.room}. Nobody else is here yet.`
         : `You joined ${msg.room}. Here: ${names.join(', ')}.`,
     );
+    meeting.start({
+      selfId: state.id,
+      nickname: state.nickname,
+      members: [...state.members].map(([id, nickname]) => ({ id, nickname })),
+    });
   },
 
   welcome(msg) {
@@ -229,6 +240,7 @@ const handlers = {
     state.members.set(msg.id, msg.nickname);
     setCount(msg.count);
     chat.notice(`${msg.nickname} joined`);
+    meeting.welcome(msg.id, msg.nickname);
   },
 
   bye(msg) {
@@ -236,15 +248,21 @@ const handlers = {
     state.members.delete(msg.id);
     setCount(msg.count);
     chat.notice(`${msg.nickname} left`);
+    meeting.bye(msg.id);
   },
 
   renamed(msg) {
     if (state.members.has(msg.id)) state.members.set(msg.id, msg.nickname);
     chat.notice(`${msg.old} is now ${msg.nickname}`);
+    meeting.rename(msg.id, msg.nickname);
   },
 
   left() {
     onLeft();
+  },
+
+  signal(msg) {
+    if (state.room !== null) meeting.signal(msg.from, msg.data);
   },
 
   chat(msg) {
@@ -263,6 +281,7 @@ const handlers = {
     const text = typeof msg.message === 'string' && msg.message !== '' ? msg.message : code;
     if (state.pendingRoom !== null && (code === 'room_full' || code === 'bad_field')) {
       state.pendingRoom = null;
+      if (state.room === null) meeting.end();
     }
     if (code === 'bad_field') state.joinAfterNick = null;
     showAlert(code === 'room_full' ? `That room is full. (${text})` : `${text} (${code})`);
@@ -275,7 +294,9 @@ socket.addEventListener('open', () => {
   socket.send(SEED_TEXT);
 });
 socket.addEventListener('close', () => {
-  if (state.room !== null) chat.notice('Connection lost; reconnecting…');
+  if (state.room === null) return;
+  chat.notice('Connection lost; reconnecting…');
+  meeting.suspend();
 });
 socket.addEventListener('message', (ev) => {
   const msg = ev.detail;
@@ -332,4 +353,5 @@ ui.inviteBtn.addEventListener('click', async () => {
 });
 
 ui.greeting.textContent = '';
+serverConfig();
 socket.connect();

@@ -21,7 +21,7 @@ const BASE_ARGS = [
 
 /** Fake camera(s) and microphone, auto-accepted prompts, ICE over loopback. */
 export const MEDIA_ARGS = [
-  '--use-fake-device-for-media-stream=device-count=2',
+  '--use-fake-device-for-media-stream=device-count=3',
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
   '--autoplay-policy=no-user-gesture-required',
@@ -40,7 +40,7 @@ export async function launchBrowser({ media = false } = {}) {
 
 /**
  * Opens a page in its own context (own storage, own permissions). Every document response
- * gets the strict CSP header; page errors and CSP violations are collected in `page.problems`.
+ * gets the strict CSP on top of the server's own; page errors and CSP violations are collected in `page.problems`.
  * `permissions` e.g. ['camera', 'microphone']; `init` is a function run before page scripts.
  */
 export async function openPage(browser, { baseUrl, viewport = { width: 1280, height: 800 }, permissions = [], init, label = 'page' } = {}) {
@@ -55,7 +55,10 @@ export async function openPage(browser, { baseUrl, viewport = { width: 1280, hei
     const request = route.request();
     if (request.resourceType() !== 'document') return route.continue();
     const response = await route.fetch();
-    return route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': CSP } });
+    // Comma-joined policies are all enforced: the server's own (if any) and ours.
+    const headers = response.headers();
+    const policy = headers['content-security-policy'] ? `${headers['content-security-policy']}, ${CSP}` : CSP;
+    return route.fulfill({ response, headers: { ...headers, 'content-security-policy': policy } });
   });
   if (init) await context.addInitScript(init);
   const page = await context.newPage();

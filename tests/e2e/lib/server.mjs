@@ -12,15 +12,16 @@ const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 5000;
 
 /**
- * Starts `bin` serving `root`. `configText` is written to a temp file passed as --config.
+ * Starts `bin` serving `root` on 127.0.0.1:`port` (0: any free port). `configText` is written to
+ * a temp file passed as --config.
  * Resolves to { url, port, log(), waitForLog(re, ms), stop() }; rejects if the server exits
  * or does not announce its port in time.
  */
-export async function startServer({ bin, root, configText = '# huddle e2e\n' }) {
+export async function startServer({ bin, root, configText = '# huddle e2e\n', port = 0 }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'huddle-e2e-'));
   const config = path.join(dir, 'huddle.conf');
   fs.writeFileSync(config, configText);
-  const child = spawn(bin, ['--bind', '127.0.0.1', '--port', '0', '--root', root, '--config', config], {
+  const child = spawn(bin, ['--bind', '127.0.0.1', '--port', String(port), '--root', root, '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -78,7 +79,6 @@ export async function startServer({ bin, root, configText = '# huddle e2e\n' }) 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  let port;
   try {
     port = Number((await waitForLog(LISTEN_RE, START_TIMEOUT_MS))[1]);
   } catch (err) {

@@ -3,7 +3,7 @@
 
 /**
  * Calls `probe` until it returns a truthy value and resolves to that value; rejects with
- * `what` and the last value seen once `ms` have passed.
+ * `what` (a string, or a function called then) and the last value seen once `ms` have passed.
  */
 export async function eventually(what, probe, { ms = 20000, every = 200 } = {}) {
   const deadline = Date.now() + ms;
@@ -19,7 +19,8 @@ export async function eventually(what, probe, { ms = 20000, every = 200 } = {}) 
     }
     if (Date.now() > deadline) {
       const seen = lastErr ? `error: ${lastErr.message}` : `last: ${JSON.stringify(last)}`;
-      throw new Error(`timed out waiting for ${what} (${seen})`);
+      const label = typeof what === 'function' ? await what() : what;
+      throw new Error(`timed out waiting for ${label} (${seen})`);
     }
     await new Promise((resolve) => setTimeout(resolve, every));
   }

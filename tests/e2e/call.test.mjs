@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+// Video calls: three pages in one room hold a mesh call with fake cameras; mute, camera off,
+// camera switch, leaving, and a fourth page without any camera that joins chat-only.
+
+import { openHome, setNickname, joinRoom, waitInRoom, seeText, sendChat, seeInLog } from './lib/huddle.mjs';
+import { eventually, expectEqual } from './lib/wait.mjs';
+
+const PHONE = { width: 390, height: 844 };
+const AV = ['camera', 'microphone'];
+const CALL_MS = 45000;
+
+/** Test-only instrumentation: remember every RTCPeerConnection and captured track of the page. */
+function recordPeerConnections() {
+  const pcs = [];
+  const captured = [];
+  const devices = navigator.mediaDevices;
+  if (devices && devices.getUserMedia) {
+    const getUserMedia = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = async (constraints) => {
+      const stream = await getUserMedia(constraints);
+      captured.push(...stream.getTracks());
+      return stream;
+    };
+  }
+  Object.defineProperty(window, '__e2eCaptured', { value: captured });
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      pcs.push(this);
+    }
+  };
+  Object.defineProperty(window, '__e2ePeerConnections', { value: pcs });
+}
+
+/** Remote tiles on `page`: name, placeholder state, and what their <video> is doing. */
+function remoteTiles(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('#grid .tile:not(.tile-self)')].map((tile) => {
+      const video = tile.querySelector('video');
+      return {
+        name: tile.querySelector('.tile-name').textContent,
+        video: tile.dataset.video,
+        audio: tile.dataset.audio,
+        width: video.videoWidth,
+        frames: video.getVideoPlaybackQuality().totalVideoFrames,
+      };
+    }),
+  );
+}
+
+/** Our senders' tracks on `page`, across all its open peer connections. */
+function senderTracks(page, kind) {
+  return page.evaluate(
+    (k) =>
+      window.__e2ePeerConnections
+        .filter((pc) => pc.connectionState !== 'closed')
+        .flatMap((pc) => pc.getSenders())
+        .map((s) => s.track)
+        .filter((t) => t && t.kind === k)
+        .map((t) => ({ id: t.id, label: t.label, enabled: t.enabled, state: t.readyState })),
+    kind,
+  );
+}
+
+/** Waits until `page` shows exactly `names` as remote videos with frames arriving. */
+async function seePlaying(page, names) {
+  const want = [...names].sort();
+  const label = async () => `${page.label}: remote videos of ${want.join(', ')}; now ${JSON.stringify(await remoteTiles(page))}`;
+  const before = await eventually(label, async () => {
+    const tiles = await remoteTiles(page);
+    const playing = tiles.filter((t) => t.width > 0 && t.video === 'on');
+    const got = playing.map((t) => t.name).sort();
+    return tiles.length === want.length && JSON.stringify(got) === JSON.stringify(want) ? playing : false;
+  }, { ms: CALL_MS });
+  const seen = async () =>
+    `${page.label}: new frames from ${want.join(', ')}; before ${JSON.stringify(before)}, now ${JSON.stringify(await remoteTiles(page))}`;
+  await eventually(seen, async () => {
+    const now = await remoteTiles(page);
+    return before.every((b) => {
+      const t = now.find((n) => n.name === b.name);
+      return t && t.width > 0 && t.frames > b.frames;
+    });
+  }, { ms: CALL_MS });
+}
+
+async function tileNames(page) {
+  return (await remoteTiles(page)).map((t) => t.name).sort();
+}
+
+export const scenarios = [
+  {
+    name: 'three-way call, mute, camera off, camera switch, leave, chat-only fourth',
+    timeoutMs: 300000,
+    async run(t) {
+      const browser = await t.browser({ media: 'fake' });
+      const ann = await t.page(browser, { label: 'ann', permissions: AV, init: recordPeerConnections });
+      const ben = await t.page(browser, { label: 'ben', permissions: AV, init: recordPeerConnections });
+      const cy = await t.page(browser, { label: 'cy', permissions: AV, init: recordPeerConnections, viewport: PHONE });
+
+      await openHome(ann);
+      await setNickname(ann, 'Ann');
+      await joinRoom(ann, 'standup');
+      await openHome(ben);
+      await setNickname(ben, 'Ben');
+      await joinRoom(ben, 'standup');
+      await cy.goto('/?room=standup&name=Cy'); // the invite link contract
+      await waitInRoom(cy, 'standup', 3);
+
+      await seePlaying(ann, ['Ben', 'Cy']);
+      await seePlaying(ben, ['Ann', 'Cy']);
+      await seePlaying(cy, ['Ann', 'Ben']);
+      await sendChat(cy, 'chat works beside the call');
+      await seeInLog(ann, 'Cy: chat works beside the call');
+      await t.screenshot(ann, 'call-desktop');
+      await t.screenshot(cy, 'call-phone');
+
+      // Mute: every audio sender of Ann's is disabled; the others see her as muted.
+      await ann.click('#mic-btn');
+      await eventually('ann: audio senders disabled', async () => {
+        const tracks = await senderTracks(ann, 'audio');
+        return tracks.length === 2 && tracks.every((tr) => !tr.enabled);
+      });
+      await ben.locator('#grid .tile[data-audio="off"]', { hasText: 'Ann' }).waitFor({ timeout: 20000 });
+      await ann.click('#mic-btn');
+      await eventually('ann: audio senders enabled again', async () => {
+        const tracks = await senderTracks(ann, 'audio');
+        return tracks.length === 2 && tracks.every((tr) => tr.enabled);
+      });
+
+      // Camera off: the others show Ann's placeholder; on again: her picture is back.
+      await ann.click('#cam-btn');
+      await cy.locator('#grid .tile[data-video="off"]', { hasText: 'Ann' }).waitFor({ timeout: 20000 });
+      await ann.click('#cam-btn');
+      await seePlaying(cy, ['Ann', 'Ben']);
+
+      // Switch Ben's camera: a new track on every sender, the old one stopped, call still up.
+      await ben.locator('#camera-pick:not([hidden])').waitFor({ timeout: 20000 });
+      const oldVideo = await senderTracks(ben, 'video');
+      expectEqual(oldVideo.length, 2, 'ben: video senders before the switch');
+      // Chromium's fake cameras: 0 is I420, 1 is Y16 (a depth format WebRTC cannot send, the
+      // picture freezes at the far end), 2 is MJPEG: switch from 0 to 2.
+      const other = await ben.evaluate(() => {
+        const select = document.getElementById('camera-select');
+        return [...select.options].map((o) => o.value).filter((v) => v !== select.value).at(-1);
+      });
+      await ben.selectOption('#camera-select', other);
+      const seenBen = async () =>
+        `ben: every video sender has the new camera; before ${JSON.stringify(oldVideo)}, now ${JSON.stringify(await senderTracks(ben, 'video'))}`;
+      await eventually(seenBen, async () => {
+        const tracks = await senderTracks(ben, 'video');
+        return tracks.length === 2 && tracks.every((tr) => tr.id !== oldVideo[0].id && tr.state === 'live');
+      });
+      const oldState = await ben.evaluate(
+        (id) => window.__e2eCaptured.find((tr) => tr.id === id)?.readyState,
+        oldVideo[0].id,
+      );
+      expectEqual(oldState, 'ended', 'ben: the old camera track after the switch');
+      await seePlaying(ann, ['Ben', 'Cy']);
+      await seePlaying(cy, ['Ann', 'Ben']);
+      const micAfter = await senderTracks(ben, 'audio');
+      if (!micAfter.every((tr) => tr.enabled)) throw new Error('ben: microphone state changed by a camera switch');
+
+      // Cy leaves: the others drop Cy's tile.
+      await cy.click('#leave-btn');
+      await cy.locator('#home').waitFor({ timeout: 20000 });
+      await eventually('ann drops Cy', async () => expectNames(await tileNames(ann), ['Ben']));
+      await eventually('ben drops Cy', async () => expectNames(await tileNames(ben), ['Ann']));
+      await seePlaying(ann, ['Ben']);
+
+      // A fourth person without any camera or microphone joins chat-only: a placeholder for the others.
+      const bare = await t.browser({ media: 'none' });
+      const dee = await t.page(bare, { label: 'dee', init: recordPeerConnections });
+      await dee.goto('/?room=standup&name=Dee');
+      await waitInRoom(dee, 'standup', 3);
+      await seeText(dee, '#media-note', 'chat only');
+      for (const page of [ann, ben]) {
+        await page.locator('#grid .tile[data-video="off"]', { hasText: 'Dee' }).waitFor({ timeout: 20000 });
+      }
+      await seePlaying(dee, ['Ann', 'Ben']);
+      await sendChat(dee, 'no camera here');
+      await seeInLog(ben, 'Dee: no camera here');
+      await t.screenshot(ann, 'call-with-placeholder');
+    },
+  },
+];
+
+function expectNames(got, want) {
+  return JSON.stringify(got) === JSON.stringify([...want].sort());
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+// A mesh call: one RTCPeerConnection per other member of the room. The newcomer offers to
+// everyone listed in `joined`; the others answer. Descriptions, batched ICE candidates and
+// media state travel as `signal` data through the server. "Perfect negotiation" (one polite
+// side per pair) settles glare and renegotiation, e.g. when a peer starts sending video.
+
+const CANDIDATE_BATCH_MS = 40;
+
+class Peer {
+  #call;
+  #pendingCandidates = [];
+  #flushTimer = 0;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #chain = Promise.resolve();
+
+  constructor(call, id, { initiator }) {
+    this.#call = call;
+    this.id = id;
+    this.polite = call.selfId > id;
+    this.closed = false;
+    this.audio = null; // our transceivers, one per kind
+    this.video = null;
+    const pc = new RTCPeerConnection({ iceServers: call.iceServers });
+    this.pc = pc;
+    pc.addEventListener('negotiationneeded', () => this.#negotiate());
+    pc.addEventListener('icecandidate', (ev) => this.#onCandidate(ev.candidate));
+    pc.addEventListener('track', (ev) => this.#onTrack(ev));
+    pc.addEventListener('connectionstatechange', () => this.#onConnectionState());
+    if (initiator) {
+      // Adding the transceivers fires negotiationneeded: the offer goes out from there.
+      this.audio = this.#addTransceiver('audio');
+      this.video = this.#addTransceiver('video');
+    }
+  }
+
+  #addTransceiver(kind) {
+    const media = this.#call.media;
+    const track = kind === 'audio' ? media.audioTrack : media.outgoingVideo;
+    return this.pc.addTransceiver(track ?? kind, {
+      direction: track ? 'sendrecv' : 'recvonly',
+      streams: [media.stream],
+    });
+  }
+
+  send(data) {
+    this.#call.sendSignal(this.id, data);
+  }
+
+  /** Runs `job` after every earlier signal of this peer was handled. */
+  enqueue(job) {
+    this.#chain = this.#chain
+      .then(() => (this.closed ? undefined : job()))
+      .catch((err) => this.#call.report(`Call with ${this.#call.nameOf(this.id)}: ${err.message}`));
+    return this.#chain;
+  }
+
+  async #negotiate() {
+    if (this.closed) return;
+    try {
+      this.#makingOffer = true;
+      await this.pc.setLocalDescription();
+      this.send({ description: this.pc.localDescription.toJSON() });
+    } catch (err) {
+      this.#call.report(`Could not make an offer: ${err.message}`);
+    } finally {
+      this.#makingOffer = false;
+    }
+  }
+
+  #onCandidate(candidate) {
+    if (candidate) this.#pendingCandidates.push(candidate.toJSON());
+    clearTimeout(this.#flushTimer);
+    if (candidate) this.#flushTimer = setTimeout(() => this.#flushCandidates(), CANDIDATE_BATCH_MS);
+    else this.#flushCandidates();
+  }
+
+  #flushCandidates() {
+    if (this.#pendingCandidates.length === 0 || this.closed) return;
+    this.send({ candidates: this.#pendingCandidates });
+    this.#pendingCandidates = [];
+  }
+
+  /** Handles one signal from this peer: {description} | {candidates} | {state}. */
+  async handle(data) {
+    if (data.description) await this.#onDescription(data.description);
+    if (Array.isArray(data.candidates)) {
+      for (const candidate of data.candidates) {
+        try {
+          await this.pc.addIceCandidate(candidate);
+        } catch (err) {
+          if (!this.#ignoreOffer) throw err;
+        }
+      }
+    }
+    if (data.state && typeof data.state === 'object') this.#call.onPeerState(this.id, data.state);
+  }
+
+  async #onDescription(description) {
+    const pc = this.pc;
+    const collision = description.type === 'offer' && (this.#makingOffer || pc.signalingState !== 'stable');
+    this.#ignoreOffer = !this.polite && collision;
+    if (this.#ignoreOffer) return;
+    await pc.setRemoteDescription(description);
+    if (description.type !== 'offer') return;
+    await this.#attachLocal();
+    await pc.setLocalDescription();
+    this.send({ description: pc.localDescription.toJSON() });
+  }
+
+  /** On the answering side: put our tracks on the transceivers the offer created. */
+  async #attachLocal() {
+    const media = this.#call.media;
+    for (const kind of ['audio', 'video']) {
+      if (this[kind]) continue;
+      const tx = this.pc
+        .getTransceivers()
+        .find((t) => !t.stopped && t.receiver.track.kind === kind && t !== this.audio && t !== this.video);
+      if (!tx) {
+        this[kind] = this.#addTransceiver(kind); // renegotiates after this answer
+        continue;
+      }
+      this[kind] = tx;
+      const track = kind === 'audio' ? media.audioTrack : media.outgoingVideo;
+      if (track) {
+        await tx.sender.replaceTrack(track);
+        if (tx.sender.setStreams) tx.sender.setStreams(media.stream);
+        tx.direction = 'sendrecv';
+      } else {
+        tx.direction = 'recvonly';
+      }
+    }
+  }
+
+  /** Sends `track` (camera, other camera, screen, or null) instead of the current video. */
+  async setVideo(track) {
+    if (!this.video || this.closed) return;
+    await this.video.sender.replaceTrack(track);
+    if (track && !this.video.direction.startsWith('send')) {
+      if (this.video.sender.setStreams) this.video.sender.setStreams(this.#call.media.stream);
+      this.video.direction = 'sendrecv'; // negotiationneeded: renegotiate
+    }
+  }
+
+  #onTrack(ev) {
+    this.#call.onPeerTrack(this.id, ev.track);
+  }
+
+  #onConnectionState() {
+    const state = this.pc.connectionState;
+    this.#call.onPeerConnection(this.id, state);
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.#flushTimer);
+    this.pc.close();
+  }
+}
+
+export class Call {
+  #peers = new Map();
+  #names = new Map();
+  #send;
+  #onProblem;
+  #stopped = false;
+  #ready;
+
+  /**
+   * `media`: a started LocalMedia; `grid`: the tiles; `send(obj)`: to the server;
+   * `iceServers`: a promise of the RTCIceServer list; `onProblem(text)`: user-facing failures;
+   * `onSoundBlocked()`: autoplay with sound was refused.
+   */
+  constructor({ selfId, media, grid, send, iceServers, onProblem, onSoundBlocked }) {
+    this.selfId = selfId;
+    this.media = media;
+    this.grid = grid;
+    this.iceServers = [];
+    this.#send = send;
+    this.#onProblem = onProblem;
+    this.onSoundBlocked = onSoundBlocked;
+    // Signals wait for this (in arrival order): media started and ICE servers known.
+    this.#ready = Promise.all([media.ready, iceServers]).then(([, servers]) => {
+      this.iceServers = servers;
+    });
+    this.onVideoTrack = (ev) => this.#setVideo(ev.detail);
+    this.onMediaChange = () => this.broadcastState();
+    media.addEventListener('videotrack', this.onVideoTrack);
+    media.addEventListener('change', this.onMediaChange);
+  }
+
+  nameOf(id) {
+    return this.#names.get(id) ?? `#${id}`;
+  }
+
+  report(text) {
+    if (!this.#stopped) this.#onProblem(text);
+  }
+
+  sendSignal(to, data) {
+    if (!this.#stopped) this.#send({ type: 'signal', to, data });
+  }
+
+  /** We just joined: show everyone, then offer to each of them. */
+  async start(members) {
+    for (const { id, nickname } of members) this.welcome(id, nickname);
+    await this.#ready;
+    if (this.#stopped) return;
+    for (const { id } of members) {
+      if (this.#names.has(id) && !this.#peers.has(id)) this.#createPeer(id, true);
+    }
+  }
+
+  /** Someone joined after us: show them; they will send the offer. */
+  welcome(id, nickname) {
+    this.#names.set(id, nickname);
+    const tile = this.grid.upsert(id, nickname);
+    if (!this.#peers.has(id)) tile.setStatus('connecting…');
+  }
+
+  rename(id, nickname) {
+    if (!this.#names.has(id)) return;
+    this.#names.set(id, nickname);
+    this.grid.upsert(id, nickname);
+  }
+
+  /** Someone left the room: drop their connection and tile. */
+  bye(id) {
+    this.#names.delete(id);
+    this.#dropPeer(id);
+    this.grid.remove(id);
+  }
+
+  /** A signal from a member of our room. */
+  signal(from, data) {
+    this.#ready.then(() => this.#onSignal(from, data));
+  }
+
+  #onSignal(from, data) {
+    if (this.#stopped || data === null || typeof data !== 'object' || !this.#names.has(from)) return;
+    let peer = this.#peers.get(from);
+    if (!peer) {
+      if (!data.description || data.description.type !== 'offer') {
+        if (data.state) this.onPeerState(from, data.state);
+        return;
+      }
+      peer = this.#createPeer(from, false);
+    }
+    peer.enqueue(() => peer.handle(data));
+  }
+
+  #createPeer(id, initiator) {
+    const peer = new Peer(this, id, { initiator });
+    this.#peers.set(id, peer);
+    peer.send({ state: this.media.published });
+    return peer;
+  }
+
+  #dropPeer(id) {
+    const peer = this.#peers.get(id);
+    if (!peer) return;
+    this.#peers.delete(id);
+    peer.close();
+  }
+
+  onPeerTrack(id, track) {
+    const tile = this.grid.get(id);
+    if (!tile) return;
+    if (track.kind === 'video') tile.setVideoTrack(track);
+    else
+      tile.setAudioTrack(track).then((played) => {
+        if (!played && this.onSoundBlocked) this.onSoundBlocked();
+      });
+  }
+
+  onPeerState(id, state) {
+    const tile = this.grid.get(id);
+    if (tile) tile.setPublished({ audio: Boolean(state.audio), video: Boolean(state.video) });
+  }
+
+  onPeerConnection(id, state) {
+    const tile = this.grid.get(id);
+    if (state === 'connected') {
+      if (tile) tile.setStatus(null);
+    } else if (state === 'disconnected') {
+      if (tile) tile.setStatus('reconnecting…');
+    } else if (state === 'failed' || state === 'closed') {
+      // ICE gave up (or the peer vanished without a bye): drop the connection. A member still in
+      // the room keeps a placeholder tile.
+      this.#dropPeer(id);
+      if (tile) {
+        tile.setVideoTrack(null);
+        tile.setAudioTrack(null);
+        tile.setStatus('no connection');
+      }
+    }
+  }
+
+  /** Tells every peer whether our sound and picture are on. */
+  broadcastState() {
+    for (const peer of this.#peers.values()) peer.send({ state: this.media.published });
+  }
+
+  #setVideo(track) {
+    for (const peer of this.#peers.values()) {
+      peer.enqueue(() => peer.setVideo(track));
+    }
+  }
+
+  /** Ends every connection and removes the others' tiles; the local media stays. */
+  stop() {
+    this.#stopped = true;
+    this.media.removeEventListener('videotrack', this.onVideoTrack);
+    this.media.removeEventListener('change', this.onMediaChange);
+    for (const id of [...this.#peers.keys()]) this.#dropPeer(id);
+    this.#names.clear();
+    this.grid.clearPeers();
+  }
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+// The local camera, microphone and screen: acquisition with fallbacks (audio-only, video-only,
+// chat-only), mute and camera off that survive a camera switch, camera choice and front/back
+// flip, screen sharing. Emits 'videotrack' when the outgoing video track changes and 'change'
+// when any state changes.
+
+const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } };
+
+/** A short human reason for a getUserMedia/getDisplayMedia failure. */
+function reason(err) {
+  switch (err && err.name) {
+    case 'NotAllowedError':
+      return 'permission was denied';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'no such device was found';
+    case 'NotReadableError':
+      return 'the device is in use by another program';
+    case 'SecurityError':
+      return 'the page is not secure (use HTTPS or localhost)';
+    default:
+      return err && err.message ? err.message : 'it is not available';
+  }
+}
+
+export class LocalMedia extends EventTarget {
+  stream = new MediaStream(); // what is sent: microphone + camera or screen
+  audioTrack = null;
+  cameraTrack = null;
+  screenTrack = null;
+  micOn = true;
+  camOn = true;
+  facing = 'user';
+  note = ''; // what the user should know about their devices, '' when all is well
+  #ready = null;
+
+  /** True once start() has been called. */
+  get started() {
+    return this.#ready !== null;
+  }
+
+  /** Resolves when start() has finished (successfully or not). */
+  get ready() {
+    return this.#ready ?? Promise.resolve();
+  }
+
+  get outgoingVideo() {
+    return this.screenTrack ?? this.cameraTrack;
+  }
+
+  get sharing() {
+    return this.screenTrack !== null;
+  }
+
+  get canShareScreen() {
+    return Boolean(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+  }
+
+  /** What the others should show: is sound coming, is a picture coming. */
+  get published() {
+    return {
+      audio: this.audioTrack !== null && this.micOn,
+      video: this.screenTrack !== null || (this.cameraTrack !== null && this.camOn),
+    };
+  }
+
+  /**
+   * Asks for camera and microphone once; falls back to audio only, then video only, then none,
+   * and sets `note` to say what happened. Never rejects.
+   */
+  start() {
+    if (this.#ready === null) this.#ready = this.#acquire();
+    return this.#ready;
+  }
+
+  async #acquire() {
+    const devices = navigator.mediaDevices;
+    if (!devices || !devices.getUserMedia) {
+      this.note = 'Camera and microphone need a secure page (HTTPS or localhost): you are in the chat only.';
+      this.#changed();
+      return;
+    }
+    const attempts = [
+      { audio: true, video: { ...CAMERA, facingMode: this.facing } },
+      { audio: true, video: false },
+      { audio: false, video: { ...CAMERA, facingMode: this.facing } },
+    ];
+    let firstError = null;
+    for (const constraints of attempts) {
+      try {
+        const got = await devices.getUserMedia(constraints);
+        this.#adopt(got);
+        break;
+      } catch (err) {
+        firstError ??= err;
+        if (err && err.name === 'SecurityError') break;
+      }
+    }
+    const why = reason(firstError);
+    if (this.audioTrack && !this.cameraTrack) this.note = `No camera (${why}): you joined with audio only.`;
+    else if (!this.audioTrack && this.cameraTrack) this.note = `No microphone (${why}): the others see you but cannot hear you.`;
+    else if (!this.audioTrack && !this.cameraTrack) {
+      this.note = `Camera and microphone unavailable (${why}): you are in the chat only; the others see your name.`;
+    }
+    this.#changed();
+  }
+
+  #adopt(got) {
+    const audio = got.getAudioTracks()[0] ?? null;
+    const video = got.getVideoTracks()[0] ?? null;
+    if (audio) {
+      audio.enabled = this.micOn;
+      this.audioTrack = audio;
+      this.stream.addTrack(audio);
+    }
+    if (video) {
+      video.enabled = this.camOn;
+      this.cameraTrack = video;
+      this.stream.addTrack(video);
+      this.facing = video.getSettings().facingMode || this.facing;
+    }
+  }
+
+  setMic(on) {
+    this.micOn = on;
+    if (this.audioTrack) this.audioTrack.enabled = on;
+    this.#changed();
+  }
+
+  setCam(on) {
+    this.camOn = on;
+    if (this.cameraTrack) this.cameraTrack.enabled = on;
+    this.#changed();
+  }
+
+  /** The video inputs the browser lists (labels appear once permission is granted). */
+  async cameras() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return [];
+    const all = await navigator.mediaDevices.enumerateDevices();
+    return all.filter((d) => d.kind === 'videoinput' && d.deviceId !== '');
+  }
+
+  get cameraId() {
+    return this.cameraTrack ? this.cameraTrack.getSettings().deviceId ?? '' : '';
+  }
+
+  /** Switches to the camera with `deviceId`; the old track is stopped. */
+  useCamera(deviceId) {
+    return this.#switchCamera({ ...CAMERA, deviceId: { exact: deviceId } });
+  }
+
+  /** Front/back switch for phones (facingMode). */
+  flip() {
+    const next = this.facing === 'user' ? 'environment' : 'user';
+    return this.#switchCamera({ ...CAMERA, facingMode: { exact: next } });
+  }
+
+  async #switchCamera(video) {
+    let got;
+    try {
+      got = await navigator.mediaDevices.getUserMedia({ audio: false, video });
+    } catch (err) {
+      // Many phones cannot open a second camera while one is open: release it and retry.
+      if (!this.cameraTrack || err.name !== 'NotReadableError') throw new Error(`Cannot switch camera: ${reason(err)}`);
+      this.cameraTrack.stop();
+      got = await navigator.mediaDevices.getUserMedia({ audio: false, video });
+    }
+    const track = got.getVideoTracks()[0];
+    const old = this.cameraTrack;
+    track.enabled = this.camOn;
+    this.cameraTrack = track;
+    this.facing = track.getSettings().facingMode || (video.facingMode ? video.facingMode.exact : this.facing);
+    if (!this.sharing) this.#setStreamVideo(track, old);
+    if (old) old.stop();
+    if (!this.sharing) this.dispatchEvent(new CustomEvent('videotrack', { detail: track }));
+    this.#changed();
+  }
+
+  /** Replaces the outgoing video with a screen; resolves false when the user cancelled. */
+  async startScreen() {
+    if (!this.canShareScreen || this.sharing) return false;
+    let got;
+    try {
+      got = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (err) {
+      if (err && err.name === 'NotAllowedError') return false;
+      throw new Error(`Cannot share the screen: ${reason(err)}`);
+    }
+    const track = got.getVideoTracks()[0];
+    this.screenTrack = track;
+    track.addEventListener('ended', () => this.stopScreen());
+    this.#setStreamVideo(track, this.cameraTrack);
+    this.dispatchEvent(new CustomEvent('videotrack', { detail: track }));
+    this.#changed();
+    return true;
+  }
+
+  stopScreen() {
+    const track = this.screenTrack;
+    if (!track) return;
+    this.screenTrack = null;
+    track.stop();
+    this.#setStreamVideo(this.cameraTrack, track);
+    this.dispatchEvent(new CustomEvent('videotrack', { detail: this.cameraTrack }));
+    this.#changed();
+  }
+
+  /** Stops every track; the object can be started again. */
+  stop() {
+    for (const track of [this.audioTrack, this.cameraTrack, this.screenTrack]) if (track) track.stop();
+    for (const track of this.stream.getTracks()) this.stream.removeTrack(track);
+    this.audioTrack = null;
+    this.cameraTrack = null;
+    this.screenTrack = null;
+    this.note = '';
+    this.#ready = null;
+  }
+
+  #setStreamVideo(track, old) {
+    if (old) this.stream.removeTrack(old);
+    if (track) this.stream.addTrack(track);
+  }
+
+  #changed() {
+    this.dispatchEvent(new Event('change'));
+  }
+}
