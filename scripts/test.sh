@@ -88,16 +88,24 @@ else
 fi
 
 # 3. TSan build: only the concurrency tests (hub, outgoing queues).
-if [ "${HUDDLE_SKIP_TSAN:-0}" != 1 ]; then
-    tsan_run=()
+tsan_unit() {
+    local n run=()
+    n=$(ctest --test-dir build-tsan -N -R 'hub|outq' | awk '/^Total Tests:/ {print $3}')
+    if [ "${n:-0}" = 0 ]; then
+        echo "WARNING: no unit test matches 'hub|outq': nothing ran under TSan"
+        return 0
+    fi
     # TSan of this toolchain cannot map its shadow memory under high-entropy ASLR: run without it.
     if command -v setarch >/dev/null && setarch "$(uname -m)" -R true 2>/dev/null; then
-        tsan_run=(setarch "$(uname -m)" -R)
+        run=(setarch "$(uname -m)" -R)
     fi
+    "${run[@]}" ctest --test-dir build-tsan --output-on-failure -j"$jobs" -R 'hub|outq'
+}
+export -f tsan_unit
+if [ "${HUDDLE_SKIP_TSAN:-0}" != 1 ]; then
     if stage build-tsan 900 configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_TSAN=ON \
         -DHUDDLE_ASAN=OFF -DHUDDLE_TESTS=ON; then
-        stage unit-tsan 900 "${tsan_run[@]}" ctest --test-dir build-tsan --output-on-failure \
-            -j"$jobs" -R 'hub|outq' --no-tests=ignore
+        stage unit-tsan 900 tsan_unit
     else
         not_run unit-tsan "build-tsan failed"
     fi
