@@ -458,6 +458,11 @@ void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t le
 {
     struct proto_request req;
     const char *detail = "";
+    char *text = NULL;
+    /* parse and validate before taking the lock: that is the costly part, and needs no state */
+    int rc = proto_parse(buf, len, &req, &detail);
+    int text_rc = rc < 0 ? proto_chat_text(buf, len, &text, &detail) : PROTO_OK;
+
     pthread_mutex_lock(&h->lock);
     if (s->gone)
         goto out_unlock;
@@ -465,17 +470,14 @@ void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t le
         send_error(h, s, PROTO_ERR_RATE_LIMITED, "too many messages: slow down");
         goto out_kicks;
     }
-    int rc = proto_parse(buf, len, &req, &detail);
     if (rc < 0) {
         /* plain text: a chat message inside a room, only logged outside */
-        char *text = NULL;
         if (!s->room)
             goto out_kicks;
-        if (proto_chat_text(buf, len, &text, &detail) != PROTO_OK)
-            send_error(h, s, PROTO_ERR_BAD_FIELD, detail);
+        if (text_rc != PROTO_OK)
+            send_error(h, s, text_rc, detail);
         else
             do_chat(h, s, text);
-        free(text);
         goto out_kicks;
     }
     if (rc != PROTO_OK) {
@@ -505,11 +507,12 @@ void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t le
         do_list(h, s);
         break;
     }
-    proto_request_clear(&req);
 out_kicks:
     process_kicks(h);
 out_unlock:
     pthread_mutex_unlock(&h->lock);
+    proto_request_clear(&req);
+    free(text);
 }
 
 bool hub_flush_rooms(struct hub *h)

@@ -168,6 +168,8 @@ int proto_parse(const char *buf, size_t len, struct proto_request *req, const ch
     }
     json_t *type = json_object_get(root, "type");
     const char *t = json_is_string(type) ? json_string_value(type) : NULL;
+    if (t && strlen(t) != json_string_length(type))
+        t = ""; /* a NUL inside: no known type (strcmp would stop at it) */
     const char *s;
     size_t slen;
     if (!t) {
