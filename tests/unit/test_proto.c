@@ -242,7 +242,7 @@ static void test_unknown_type(void **state)
 /* BUG (reported to the lead): the type is compared with strcmp, so a type string with an embedded
  * NUL ("list\u0000x", which Jansson accepts with JSON_ALLOW_NUL) is taken for "list" instead of
  * being an unknown type. */
-static void test_bug_type_with_nul_is_unknown(void **state)
+static void test_type_with_nul_is_unknown(void **state)
 {
     (void)state;
     refused("{\"type\":\"list\\u0000x\"}", PROTO_ERR_UNKNOWN_TYPE);
@@ -634,7 +634,7 @@ int main(void)
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_unknown_type),
-        cmocka_unit_test(test_bug_type_with_nul_is_unknown),
+        cmocka_unit_test(test_type_with_nul_is_unknown),
         cmocka_unit_test(test_nickname),
         cmocka_unit_test(test_nickname_length_in_code_points),
         cmocka_unit_test(test_join),
