@@ -209,7 +209,8 @@ def assert_running(server):
 
 
 def http_request(port, path, method="GET", headers=None, host=None, timeout=None):
-    """One HTTP/1.1 request with Connection: close. Returns (status, {lower header: value}, body)."""
+    """One HTTP/1.1 request with Connection: close.
+    Returns (status, {lower-case header: value}, body bytes)."""
     t = TIMEOUT if timeout is None else timeout
     lines = ["%s %s HTTP/1.1" % (method, path), "Host: %s" % (host or "127.0.0.1:%d" % port),
              "Connection: close"]

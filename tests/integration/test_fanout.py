@@ -400,7 +400,8 @@ class SoakTest(unittest.TestCase):
                         if r < 0.2:
                             await p.send({"type": "join", "room": rng.choice(names)})
                         elif r < 0.65:
-                            await p.send({"type": "chat", "text": "c%d-%d %s" % (n, k, "x" * rng.randint(1, 300))})
+                            text = "c%d-%d %s" % (n, k, "x" * rng.randint(1, 300))
+                            await p.send({"type": "chat", "text": text})
                         elif r < 0.72:
                             await p.send({"type": "leave"})
                         elif r < 0.78:

@@ -91,7 +91,8 @@ class OriginSameHostTest(unittest.TestCase):
         run_async(go())
 
     def test_plain_http_not_origin_checked(self):
-        st, _, _ = http_request(self.server.port, "/healthz", headers={"Origin": "http://evil.example"})
+        st, _, _ = http_request(self.server.port, "/healthz",
+                                headers={"Origin": "http://evil.example"})
         self.assertEqual(st, 200)
 
 
@@ -168,7 +169,8 @@ class MetricsTest(unittest.TestCase):
                 a, b = await open_peers(srv, 2)
                 try:
                     m1, _, _ = metrics(port)
-                    self.assertEqual(m1["huddle_websocket_sessions"], m0["huddle_websocket_sessions"] + 2)
+                    self.assertEqual(m1["huddle_websocket_sessions"],
+                                     m0["huddle_websocket_sessions"] + 2)
                     room = room_name()
                     await a.join(room)
                     await b.join(room)
