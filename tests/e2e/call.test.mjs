@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Video calls: three pages in one room hold a mesh call with fake cameras; mute, camera off,
-// camera switch, leaving, and a fourth page without any camera that joins chat-only.
+// camera switch, screen share, leaving, a page without any camera that joins chat-only, and
+// one that denied the camera and then shares its screen (renegotiation).
 
 import { openHome, setNickname, joinRoom, waitInRoom, seeText, sendChat, seeInLog } from './lib/huddle.mjs';
 import { eventually, expectEqual } from './lib/wait.mjs';
@@ -84,19 +85,37 @@ async function seePlaying(page, names) {
   }, { ms: CALL_MS });
 }
 
+/** Waits until `page` shows `name`'s video at `width` pixels wide with new frames arriving. */
+async function seeWidth(page, name, width) {
+  const tile = async () => (await remoteTiles(page)).find((t) => t.name === name);
+  const first = await eventually(async () => `${page.label}: ${name} at width ${width}; now ${JSON.stringify(await tile())}`, async () => {
+    const t = await tile();
+    return t && t.width === width && t.video === 'on' ? t : false;
+  }, { ms: CALL_MS });
+  await eventually(`${page.label}: new frames from ${name} at width ${width}`, async () => {
+    const t = await tile();
+    return t && t.width === width && t.frames > first.frames;
+  }, { ms: CALL_MS });
+}
+
+/** Rejects getUserMedia as if the user had denied camera and microphone. */
+function denyCamera() {
+  navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+}
+
 async function tileNames(page) {
   return (await remoteTiles(page)).map((t) => t.name).sort();
 }
 
 export const scenarios = [
   {
-    name: 'three-way call, mute, camera off, camera switch, leave, chat-only fourth',
+    name: 'three-way call, mute, camera off, camera switch, screen share, leave, chat-only joiners',
     timeoutMs: 300000,
     async run(t) {
       const browser = await t.browser({ media: 'fake' });
       const ann = await t.page(browser, { label: 'ann', permissions: AV, init: recordPeerConnections });
       const ben = await t.page(browser, { label: 'ben', permissions: AV, init: recordPeerConnections });
-      const cy = await t.page(browser, { label: 'cy', permissions: AV, init: recordPeerConnections, viewport: PHONE });
+      const cy = await t.page(browser, { label: 'cy', permissions: AV, init: recordPeerConnections, viewport: PHONE, phone: true });
 
       await openHome(ann);
       await setNickname(ann, 'Ann');
@@ -161,6 +180,31 @@ export const scenarios = [
       const micAfter = await senderTracks(ben, 'audio');
       if (!micAfter.every((tr) => tr.enabled)) throw new Error('ben: microphone state changed by a camera switch');
 
+      // On the phone: the front/back button (fake cameras have no facingMode: the next camera).
+      await cy.locator('#flip-btn:not([hidden])').waitFor({ timeout: 20000 });
+      if (await cy.isVisible('#camera-pick')) throw new Error('cy: desktop camera list shown on a phone');
+      const cyBefore = await senderTracks(cy, 'video');
+      await cy.tap('#flip-btn');
+      await eventually('cy: every video sender has the flipped camera', async () => {
+        const tracks = await senderTracks(cy, 'video');
+        return tracks.length === 2 && tracks.every((tr) => tr.id !== cyBefore[0].id && tr.state === 'live');
+      });
+      await eventually('cy: connections stay up after the flip', () =>
+        cy.evaluate(() => window.__e2ePeerConnections.filter((pc) => pc.connectionState === 'connected').length === 2),
+      );
+      await cy.tap('#flip-btn'); // to the MJPEG camera, which the others can decode
+      await seePlaying(ann, ['Ben', 'Cy']);
+
+      // Screen share replaces Ann's camera on every connection (the fake screen is 1280 wide,
+      // the fake camera 640), and stopping brings the camera back.
+      await ann.click('#screen-btn');
+      await ann.locator('#screen-btn[aria-pressed="true"]').waitFor({ timeout: 20000 });
+      await seeWidth(ben, 'Ann', 1280);
+      await seeWidth(cy, 'Ann', 1280);
+      await ann.click('#screen-btn');
+      await ann.locator('#screen-btn[aria-pressed="false"]').waitFor({ timeout: 20000 });
+      await seeWidth(ben, 'Ann', 640);
+
       // Cy leaves: the others drop Cy's tile.
       await cy.click('#leave-btn');
       await cy.locator('#home').waitFor({ timeout: 20000 });
@@ -181,6 +225,19 @@ export const scenarios = [
       await sendChat(dee, 'no camera here');
       await seeInLog(ben, 'Dee: no camera here');
       await t.screenshot(ann, 'call-with-placeholder');
+
+      // Eve denies the camera: chat-only, then shares her screen, which renegotiates her
+      // receive-only connections into sending ones (perfect negotiation, no page reload).
+      const eve = await t.page(browser, { label: 'eve', init: denyCamera });
+      await eve.goto('/?room=standup&name=Eve');
+      await waitInRoom(eve, 'standup', 4);
+      await seeText(eve, '#media-note', 'permission was denied');
+      await ann.locator('#grid .tile[data-video="off"]', { hasText: 'Eve' }).waitFor({ timeout: 20000 });
+      await eve.click('#screen-btn');
+      await seeWidth(ann, 'Eve', 1280);
+      await seeWidth(ben, 'Eve', 1280);
+      await eve.click('#screen-btn');
+      await ann.locator('#grid .tile[data-video="off"]', { hasText: 'Eve' }).waitFor({ timeout: 20000 });
     },
   },
 ];

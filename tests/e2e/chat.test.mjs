@@ -79,6 +79,9 @@ export const scenarios = [
       await eve.click('#nick-submit');
       await waitInRoom(eve, 'party', 2);
       await seeInLog(dora, 'Eve joined');
+      await dora.click('#invite-btn');
+      const link = await dora.inputValue('#invite-link');
+      if (link !== `${t.baseUrl}?room=party`) throw new Error(`invite link is ${link}`);
       await sendChat(eve, 'thanks for the invite');
       await seeInLog(dora, 'Eve: thanks for the invite');
     },

@@ -149,10 +149,20 @@ export class LocalMedia extends EventTarget {
     return this.#switchCamera({ ...CAMERA, deviceId: { exact: deviceId } });
   }
 
-  /** Front/back switch for phones (facingMode). */
-  flip() {
+  /**
+   * Front/back switch for phones (facingMode); where the cameras do not say which way they
+   * face, moves on to the next camera in the list instead.
+   */
+  async flip() {
     const next = this.facing === 'user' ? 'environment' : 'user';
-    return this.#switchCamera({ ...CAMERA, facingMode: { exact: next } });
+    try {
+      await this.#switchCamera({ ...CAMERA, facingMode: { exact: next } });
+    } catch (err) {
+      const cameras = await this.cameras();
+      if (cameras.length < 2) throw err;
+      const at = cameras.findIndex((cam) => cam.deviceId === this.cameraId);
+      await this.useCamera(cameras[(at + 1) % cameras.length].deviceId);
+    }
   }
 
   async #switchCamera(video) {

@@ -41,15 +41,20 @@ export async function launchBrowser({ media = false } = {}) {
 /**
  * Opens a page in its own context (own storage, own permissions). Every document response
  * gets the strict CSP on top of the server's own; page errors and CSP violations are collected in `page.problems`.
- * `permissions` e.g. ['camera', 'microphone']; `init` is a function run before page scripts.
+ * `permissions` e.g. ['camera', 'microphone']; `init` is a function run before page scripts;
+ * `phone` makes a touch-screen mobile context (coarse pointer).
  */
-export async function openPage(browser, { baseUrl, viewport = { width: 1280, height: 800 }, permissions = [], init, label = 'page' } = {}) {
+export async function openPage(
+  browser,
+  { baseUrl, viewport = { width: 1280, height: 800 }, permissions = [], init, label = 'page', phone = false } = {},
+) {
   // A document fulfilled by route() counts as coming from the public internet, and Chromium's
   // Local Network Access checks would then block its WebSocket to 127.0.0.1: grant that access.
   const context = await browser.newContext({
     viewport,
     baseURL: baseUrl,
     permissions: ['local-network-access', ...permissions],
+    ...(phone ? { isMobile: true, hasTouch: true } : {}),
   });
   await context.route('**/*', async (route) => {
     const request = route.request();
