@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Chat rooms: nicknames, joining from the form and from the live room list, welcome and bye
-// notices, own vs others' messages, counts on the home screen, errors, invite links.
+// Chat rooms: nicknames, joining from the form and from the live room list, welcome, bye and
+// rename notices, own vs others' messages, counts on the home screen, errors, invite links,
+// reconnecting.
 
 import { openHome, setNickname, joinRoom, waitInRoom, sendChat, seeInLog, seeRoomInList, seeText } from './lib/huddle.mjs';
 
@@ -37,6 +38,14 @@ export const scenarios = [
       await seeInLog(alice, 'Bob: hello Alice');
       if ((await bob.locator('#chat-log b').count()) !== 0) throw new Error('chat text was parsed as HTML');
 
+      await bob.click('.rename summary');
+      await bob.fill('#rename-input', 'Robert');
+      await bob.click('#rename-form button[type="submit"]');
+      await seeText(bob, '#room-nick', 'Robert');
+      await seeInLog(alice, 'Bob is now Robert');
+      await sendChat(bob, 'new name');
+      await seeInLog(alice, 'Robert: new name');
+
       await openHome(carol);
       await seeRoomInList(carol, 'lobby', 2);
       await t.screenshot(alice, 'chat-alice');
@@ -45,7 +54,7 @@ export const scenarios = [
 
       await bob.click('#leave-btn');
       await bob.locator('#home').waitFor({ timeout: 20000 });
-      await seeInLog(alice, 'Bob left');
+      await seeInLog(alice, 'Robert left');
       await waitInRoom(alice, 'lobby', 1);
       await seeRoomInList(carol, 'lobby', 1);
     },

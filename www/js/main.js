@@ -26,6 +26,8 @@ const ui = {
   nickSubmit: byId('nick-submit'),
   nickCurrent: byId('nick-current'),
   roomNick: byId('room-nick'),
+  renameForm: byId('rename-form'),
+  renameInput: byId('rename-input'),
   roomList: byId('room-list'),
   roomEmpty: byId('room-empty'),
   joinForm: byId('join-form'),
@@ -284,6 +286,8 @@ const handlers = {
       if (state.room === null) meeting.end();
     }
     if (code === 'bad_field') state.joinAfterNick = null;
+    // A signal racing a peer's departure: the bye is on its way, nothing for the user to do.
+    if (code === 'no_such_peer') return;
     showAlert(code === 'room_full' ? `That room is full. (${text})` : `${text} (${code})`);
   },
 };
@@ -312,6 +316,14 @@ ui.nickForm.addEventListener('submit', (ev) => {
   if (nickname === '') return;
   if (!setNickname(nickname)) return;
   if (state.invite.room !== null) state.joinAfterNick = state.invite.room;
+});
+
+ui.renameForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const nickname = ui.renameInput.value.trim();
+  if (nickname === '' || !setNickname(nickname)) return;
+  ui.renameInput.value = '';
+  ui.renameForm.closest('details').open = false;
 });
 
 ui.joinForm.addEventListener('submit', (ev) => {

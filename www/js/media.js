@@ -33,6 +33,7 @@ export class LocalMedia extends EventTarget {
   facing = 'user';
   note = ''; // what the user should know about their devices, '' when all is well
   #ready = null;
+  #generation = 0; // bumped by stop(): a late getUserMedia answer is then released
 
   /** True once start() has been called. */
   get started() {
@@ -74,6 +75,7 @@ export class LocalMedia extends EventTarget {
   }
 
   async #acquire() {
+    const generation = this.#generation;
     const devices = navigator.mediaDevices;
     if (!devices || !devices.getUserMedia) {
       this.note = 'Camera and microphone need a secure page (HTTPS or localhost): you are in the chat only.';
@@ -89,6 +91,10 @@ export class LocalMedia extends EventTarget {
     for (const constraints of attempts) {
       try {
         const got = await devices.getUserMedia(constraints);
+        if (generation !== this.#generation) {
+          for (const track of got.getTracks()) track.stop();
+          return;
+        }
         this.#adopt(got);
         break;
       } catch (err) {
@@ -217,6 +223,7 @@ export class LocalMedia extends EventTarget {
 
   /** Stops every track; the object can be started again. */
   stop() {
+    this.#generation += 1;
     for (const track of [this.audioTrack, this.cameraTrack, this.screenTrack]) if (track) track.stop();
     for (const track of this.stream.getTracks()) this.stream.removeTrack(track);
     this.audioTrack = null;
