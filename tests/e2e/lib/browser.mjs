@@ -29,10 +29,11 @@ export const MEDIA_ARGS = [
 
 /**
  * Launches a headless Chromium with a fresh profile. `media`: 'fake' (fake devices, prompts
- * accepted), 'none' (no capture device at all) or false (no WebRTC flags).
+ * accepted), 'none' (no capture device at all) or false (no WebRTC flags). `extraArgs` are added
+ * to the command line (e.g. to trust one test certificate).
  */
-export async function launchBrowser({ media = false } = {}) {
-  const args = [...BASE_ARGS];
+export async function launchBrowser({ media = false, extraArgs = [] } = {}) {
+  const args = [...BASE_ARGS, ...extraArgs];
   if (media === 'fake') args.push(...MEDIA_ARGS);
   if (media === 'none') args.push('--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required');
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 30000 });
@@ -42,11 +43,20 @@ export async function launchBrowser({ media = false } = {}) {
  * Opens a page in its own context (own storage, own permissions). Every document response
  * gets the strict CSP on top of the server's own; page errors and CSP violations are collected in `page.problems`.
  * `permissions` e.g. ['camera', 'microphone']; `init` is a function run before page scripts;
- * `phone` makes a touch-screen mobile context (coarse pointer).
+ * `phone` makes a touch-screen mobile context (coarse pointer); `addCsp` false leaves the
+ * server's own policy alone.
  */
 export async function openPage(
   browser,
-  { baseUrl, viewport = { width: 1280, height: 800 }, permissions = [], init, label = 'page', phone = false } = {},
+  {
+    baseUrl,
+    viewport = { width: 1280, height: 800 },
+    permissions = [],
+    init,
+    label = 'page',
+    phone = false,
+    addCsp = true,
+  } = {},
 ) {
   // A document fulfilled by route() counts as coming from the public internet, and Chromium's
   // Local Network Access checks would then block its WebSocket to 127.0.0.1: grant that access.
@@ -56,7 +66,9 @@ export async function openPage(
     permissions: ['local-network-access', ...permissions],
     ...(phone ? { isMobile: true, hasTouch: true } : {}),
   });
-  await context.route('**/*', async (route) => {
+  // addCsp false: the server's own policy only (route.fetch runs in Node, which would not trust a
+  // test certificate that only the browser was told about).
+  if (addCsp) await context.route('**/*', async (route) => {
     const request = route.request();
     if (request.resourceType() !== 'document') return route.continue();
     const response = await route.fetch();
