@@ -306,6 +306,7 @@ struct http_server *http_start(const struct config *cfg, struct hub *hub, struct
         "hide_files_patterns", "**/.*",
         "index_files", "index.html",
         "enable_keep_alive", "yes",
+        "tcp_nodelay", "1",
         "request_timeout_ms", "10000",
         "websocket_timeout_ms", "1000",
         "enable_websocket_ping_pong", "no",

@@ -5,6 +5,7 @@
 #include "hub.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +26,8 @@ struct hub_session {
     void *sink;
     char *nickname;
     struct room *room;
-    bool gone; /* its connection refused a message: it gets nothing more */
+    bool gone;           /* its connection refused a message: it gets nothing more */
+    atomic_bool in_room; /* mirrors room != NULL for lock-free readers */
     double tokens;
     int64_t refill_ms;
     struct hub_session *prev, *next;
@@ -88,12 +90,9 @@ void hub_free(struct hub *h)
     free(h);
 }
 
-bool hub_session_in_room(struct hub *h, const struct hub_session *s)
+bool hub_session_in_room(const struct hub_session *s)
 {
-    pthread_mutex_lock(&h->lock);
-    bool in = s->room != NULL;
-    pthread_mutex_unlock(&h->lock);
-    return in;
+    return atomic_load_explicit(&s->in_room, memory_order_relaxed);
 }
 
 uint64_t hub_session_id(const struct hub_session *s)
@@ -202,6 +201,7 @@ static void room_leave(struct hub *h, struct hub_session *s)
         }
     }
     s->room = NULL;
+    atomic_store_explicit(&s->in_room, false, memory_order_relaxed);
     h->nmembers--;
     h->rooms_dirty = true;
     log_info(s->id, "left room '%s' (%u left)", r->name, r->count);
@@ -226,6 +226,7 @@ static int room_add(struct hub *h, struct room *r, struct hub_session *s)
     }
     r->members[r->count++] = s;
     s->room = r;
+    atomic_store_explicit(&s->in_room, true, memory_order_relaxed);
     h->nmembers++;
     h->rooms_dirty = true;
     return 0;

@@ -52,8 +52,8 @@ void hub_disconnect(struct hub *h, struct hub_session *s);
 /* Handles one complete, UTF-8-valid client message. Replies and fan-out go through send(). */
 void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len);
 
-/* True when s is in a room now (for logging decisions). */
-bool hub_session_in_room(struct hub *h, const struct hub_session *s);
+/* True when s is in a room now; lock-free (an atomic flag), for logging decisions. */
+bool hub_session_in_room(const struct hub_session *s);
 
 /* Session id as shown to clients (stable for the session's life). */
 uint64_t hub_session_id(const struct hub_session *s);

@@ -2,20 +2,41 @@
 /* Reference-counted outgoing messages (see msg.h). */
 #include "msg.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct msg *msg_new(int opcode, const char *data, size_t len)
 {
-    struct msg *m = malloc(sizeof(*m) + len + 1);
+    struct msg *m = malloc(sizeof(*m) + MSG_HEADROOM + len + 1);
     if (!m)
         return NULL;
     atomic_init(&m->refs, 1);
     m->opcode = opcode;
     m->len = len;
+    m->data = m->buf + MSG_HEADROOM;
     if (len)
         memcpy(m->data, data, len);
     m->data[len] = '\0';
+    /* RFC 6455 5.2: FIN + opcode, then a 7-bit, 16-bit or 64-bit length; servers never mask */
+    unsigned char *h;
+    if (len < 126) {
+        h = (unsigned char *)m->data - 2;
+        h[1] = (unsigned char)len;
+    } else if (len <= 0xffff) {
+        h = (unsigned char *)m->data - 4;
+        h[1] = 126;
+        h[2] = (unsigned char)(len >> 8);
+        h[3] = (unsigned char)len;
+    } else {
+        h = (unsigned char *)m->data - 10;
+        h[1] = 127;
+        for (int i = 0; i < 8; i++)
+            h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    }
+    h[0] = (unsigned char)(0x80 | (opcode & 0x0f));
+    m->frame = (const char *)h;
+    m->frame_len = (size_t)((unsigned char *)m->data - h) + len;
     return m;
 }
 

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Reference-counted outgoing WebSocket message: serialized once, shared by every recipient's
- * queue, freed by whoever drops the last reference. */
+/* Reference-counted outgoing WebSocket message: serialized once, framed once (RFC 6455 header in
+ * front of the payload, so a writer sends it with one write), shared by every recipient's queue,
+ * freed by whoever drops the last reference. */
 #ifndef HUDDLE_MSG_H
 #define HUDDLE_MSG_H
 
 #include <stdatomic.h>
 #include <stddef.h>
 
+#define MSG_HEADROOM 10 /* longest unmasked server frame header */
+
 struct msg {
     atomic_int refs;
-    int opcode;  /* WebSocket opcode to send: 0x1 text, 0x8 close, 0xA pong */
-    size_t len;  /* payload length, not counting the trailing NUL */
-    char data[]; /* payload, NUL-terminated */
+    int opcode;        /* WebSocket opcode: 0x1 text, 0x8 close, 0xA pong */
+    size_t len;        /* payload length, not counting the trailing NUL */
+    char *data;        /* payload, NUL-terminated (points into buf) */
+    const char *frame; /* the whole frame: header immediately followed by the payload */
+    size_t frame_len;
+    char buf[];
 };
 
 /* Copies len bytes of data into a new message with one reference. Returns NULL on OOM. */

@@ -119,6 +119,27 @@ struct msg *outq_pop(struct outq *q)
     return m;
 }
 
+size_t outq_pop_batch(struct outq *q, struct msg **out, size_t max, size_t max_bytes)
+{
+    size_t n = 0, bytes = 0;
+    pthread_mutex_lock(&q->lock);
+    while (!q->stopped && q->count == 0 && !q->closed)
+        pthread_cond_wait(&q->cond, &q->lock);
+    while (!q->stopped && q->count && n < max) {
+        struct msg *m = q->ring[q->head];
+        if (n && bytes + m->frame_len > max_bytes)
+            break;
+        q->ring[q->head] = NULL;
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        q->bytes -= m->len;
+        bytes += m->frame_len;
+        out[n++] = m;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
 void outq_stop(struct outq *q)
 {
     pthread_mutex_lock(&q->lock);

@@ -23,7 +23,9 @@
 #include "log.h"
 #include "outq.h"
 
-#define WS_WRITER_STACK (128 * 1024)
+#define WS_WRITER_STACK (64 * 1024)
+#define WS_BATCH        64          /* frames per write at most */
+#define WS_BATCH_BYTES  (16 * 1024) /* bytes per batched write at most (one frame may be more) */
 #define WS_LOG_TEXT_MAX 200
 #define WS_TICK_MS      100
 #define WS_CLOSE_SLOTS  10
@@ -44,6 +46,7 @@ struct ws_conn {
     pthread_mutex_t write_lock; /* serializes socket writes; close_sent */
     bool reader_done;           /* the close handler ran: never call CivetWeb on conn again */
     bool close_sent;
+    char *scratch;        /* writer's buffer for batched frames, WS_BATCH_BYTES, lazily made */
     char remote_addr[48]; /* peer address and port: finds the socket for abort_socket */
     int remote_port;
     struct ws_conn *prev, *next;
@@ -106,6 +109,7 @@ static void unlink_locked(struct ws_server *ws, struct ws_conn *c)
 
 static void wsc_free(struct ws_conn *c)
 {
+    free(c->scratch);
     frame_asm_free(&c->fa);
     outq_free(c->q);
     pthread_mutex_destroy(&c->lock);
@@ -115,24 +119,57 @@ static void wsc_free(struct ws_conn *c)
 
 /* --- writing --- */
 
-/* Writes one frame unless a close already went out. Returns false when the connection is done. */
-static bool write_frame(struct ws_conn *c, int opcode, const char *data, size_t len)
+/* Writes n whole frames with one write (copied into c's scratch buffer when n > 1; the caller
+ * keeps their total within WS_BATCH_BYTES), unless a close already went out. Returns false when
+ * the connection is done: a failed or short write, or a close frame among them. */
+static bool write_msgs(struct ws_conn *c, struct msg *const *ms, size_t n)
 {
-    bool ok = false;
+    bool ok = false, has_close = false;
+    const char *out = ms[0]->frame;
+    size_t len = ms[0]->frame_len, payload = ms[0]->len;
+    if (n > 1) {
+        if (!c->scratch && !(c->scratch = malloc(WS_BATCH_BYTES))) {
+            for (size_t i = 0; i < n; i++)
+                if (!write_msgs(c, &ms[i], 1))
+                    return false;
+            return true;
+        }
+        len = payload = 0;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(c->scratch + len, ms[i]->frame, ms[i]->frame_len);
+            len += ms[i]->frame_len;
+            payload += ms[i]->len;
+        }
+        out = c->scratch;
+    }
+    for (size_t i = 0; i < n; i++)
+        has_close |= ms[i]->opcode == FRAME_OP_CLOSE;
     pthread_mutex_lock(&c->write_lock);
     if (!c->close_sent) {
-        int rc = mg_websocket_write((struct mg_connection *)c->conn, opcode, data, len);
-        ok = rc >= 0 && (len == 0 || (size_t)rc == len);
-        if (opcode == FRAME_OP_CLOSE) {
+        struct mg_connection *conn = (struct mg_connection *)c->conn;
+        mg_lock_connection(conn);
+        int rc = mg_write(conn, out, len);
+        mg_unlock_connection(conn);
+        ok = rc >= 0 && (size_t)rc == len;
+        if (ok || has_close) {
+            atomic_fetch_add(&c->ws->msgs_out, n);
+            atomic_fetch_add(&c->ws->bytes_out, payload);
+        }
+        if (has_close) {
             c->close_sent = true;
             ok = false;
         }
-        if (ok || opcode == FRAME_OP_CLOSE) {
-            atomic_fetch_add(&c->ws->msgs_out, 1);
-            atomic_fetch_add(&c->ws->bytes_out, len);
-        }
     }
     pthread_mutex_unlock(&c->write_lock);
+    return ok;
+}
+
+/* Sends one frame now (from the reader thread: pongs and closes). */
+static bool write_frame(struct ws_conn *c, int opcode, const char *data, size_t len)
+{
+    struct msg *m = msg_new(opcode, data, len);
+    bool ok = m && write_msgs(c, &m, 1);
+    msg_unref(m);
     return ok;
 }
 
@@ -190,15 +227,22 @@ static void abort_socket(struct ws_conn *c)
 static void *writer_main(void *arg)
 {
     struct ws_conn *c = arg;
-    struct msg *m;
-    while ((m = outq_pop(c->q))) {
-        bool is_close = m->opcode == FRAME_OP_CLOSE;
-        if (is_close && m->len >= 2)
-            count_close(c->ws, ((unsigned char)m->data[0] << 8) | (unsigned char)m->data[1]);
-        bool ok = write_frame(c, m->opcode, m->data, m->len);
-        msg_unref(m);
+    struct msg *batch[WS_BATCH];
+    size_t n;
+    while ((n = outq_pop_batch(c->q, batch, WS_BATCH, WS_BATCH_BYTES))) {
+        /* nothing after a close frame */
+        size_t k = 0;
+        bool has_close = false;
+        while (k < n && !has_close)
+            has_close = batch[k++]->opcode == FRAME_OP_CLOSE;
+        struct msg *last = batch[k - 1];
+        if (has_close && last->len >= 2)
+            count_close(c->ws, ((unsigned char)last->data[0] << 8) | (unsigned char)last->data[1]);
+        bool ok = write_msgs(c, batch, k);
+        for (size_t i = 0; i < n; i++)
+            msg_unref(batch[i]);
         if (!ok) {
-            if (!is_close)
+            if (!has_close)
                 log_info(c->id, "write failed: closing");
             request_close(c);
             break;
@@ -390,7 +434,7 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         atomic_fetch_add(&ws->msgs_in, 1);
         atomic_fetch_add(&ws->bytes_in, out.len);
         /* the seed's decoded-message line; chat inside a room is private: DEBUG only */
-        enum log_level lvl = hub_session_in_room(ws->hub, c->session) ? LOG_DEBUG : LOG_INFO;
+        enum log_level lvl = hub_session_in_room(c->session) ? LOG_DEBUG : LOG_INFO;
         if (log_enabled(lvl)) {
             char *t = log_text(out.data, out.len);
             log_msg(lvl, c->id, "recv %s %zu B: %s",

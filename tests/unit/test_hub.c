@@ -516,7 +516,7 @@ static void test_join_and_welcome(void **state)
     struct hub_stats st = stats();
     assert_int_equal(st.rooms, 2);
     assert_int_equal(st.members, 4);
-    assert_true(hub_session_in_room(W.h, W.sess[3]));
+    assert_true(hub_session_in_room(W.sess[3]));
 }
 
 static void test_join_another_room_leaves_first(void **state)
@@ -588,7 +588,7 @@ static void test_room_full(void **state)
     say(3, "{\"type\":\"join\",\"room\":\"r\"}");
     expect_error(3, "room_full");
     expect_none_all();
-    assert_false(hub_session_in_room(W.h, W.sess[3]));
+    assert_false(hub_session_in_room(W.sess[3]));
 
     /* a member of another room asking for a full one stays where it is */
     join(4, "other");
@@ -647,7 +647,7 @@ static void test_max_rooms(void **state)
     say(0, "{\"type\":\"join\",\"room\":\"c\"}");
     expect_error(0, "room_full");
     expect_none_all();
-    assert_true(hub_session_in_room(W.h, W.sess[0]));
+    assert_true(hub_session_in_room(W.sess[0]));
     /* the only member of "b" moving to "c": "b" goes away first, so it fits */
     say(1, "{\"type\":\"join\",\"room\":\"c\"}");
     expect(1, "joined");
@@ -672,7 +672,7 @@ static void test_leave(void **state)
     expect_presence(0, "bye", "r", 1, "Bo", 2);
     expect_presence(2, "bye", "r", 1, "Bo", 2);
     expect_none_all();
-    assert_false(hub_session_in_room(W.h, W.sess[1]));
+    assert_false(hub_session_in_room(W.sess[1]));
 
     /* outside a room */
     say(1, "{\"type\":\"leave\"}");
@@ -967,7 +967,7 @@ static void test_errors(void **state)
     say(0, "{\"type\":\"join\"}");
     expect_error(0, "bad_field");
     expect_none_all();
-    assert_true(hub_session_in_room(W.h, W.sess[0])); /* errors change nothing */
+    assert_true(hub_session_in_room(W.sess[0])); /* errors change nothing */
 
     /* chat: 2000 fine, 2001 not; line breaks and tabs fine, other controls not */
     say_repeat(0, "{\"type\":\"chat\",\"text\":\"", "\xc3\xa9", 2001, "\"}");
@@ -1100,7 +1100,7 @@ static void test_overflow_removes_from_room(void **state)
     expect_none_all();
     assert_int_equal(count(3), before);
     assert_true(W.sink[3].refused);
-    assert_false(hub_session_in_room(W.h, W.sess[3]));
+    assert_false(hub_session_in_room(W.sess[3]));
     struct hub_stats st = stats();
     assert_int_equal(st.overflows, 1);
     assert_int_equal(st.gone, 1);
