@@ -7,10 +7,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#define OUTQ_INITIAL_SLOTS 16
+
 struct outq {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    struct msg **ring; /* capacity max_msgs + 1 (room for the final close) */
+    struct msg **ring; /* grows by doubling up to max_msgs + 1 (room for the final close) */
     size_t cap, head, count;
     size_t bytes, max_bytes, max_msgs;
     bool closed;  /* no more pushes; pending messages are still delivered */
@@ -23,7 +25,7 @@ struct outq *outq_new(size_t max_bytes, size_t max_msgs)
     struct outq *q = calloc(1, sizeof(*q));
     if (!q)
         return NULL;
-    q->cap = max_msgs + 1;
+    q->cap = max_msgs + 1 < OUTQ_INITIAL_SLOTS ? max_msgs + 1 : OUTQ_INITIAL_SLOTS;
     q->ring = calloc(q->cap, sizeof(*q->ring));
     if (!q->ring) {
         free(q);
@@ -45,6 +47,26 @@ static void drop_all_locked(struct outq *q)
         q->count--;
     }
     q->bytes = 0;
+}
+
+/* Makes room for one more message. Returns false on OOM. */
+static bool grow_locked(struct outq *q)
+{
+    if (q->count < q->cap)
+        return true;
+    size_t cap = q->cap * 2 < q->max_msgs + 1 ? q->cap * 2 : q->max_msgs + 1;
+    if (cap <= q->cap)
+        return false;
+    struct msg **ring = malloc(cap * sizeof(*ring));
+    if (!ring)
+        return false;
+    for (size_t i = 0; i < q->count; i++)
+        ring[i] = q->ring[(q->head + i) % q->cap];
+    free(q->ring);
+    q->ring = ring;
+    q->cap = cap;
+    q->head = 0;
+    return true;
 }
 
 static void append_locked(struct outq *q, struct msg *m)
@@ -72,7 +94,7 @@ int outq_push(struct outq *q, struct msg *m, struct msg *overflow_close)
     pthread_mutex_lock(&q->lock);
     if (q->closed || q->stopped) {
         rc = -EPIPE;
-    } else if (q->count + 1 > q->max_msgs || q->bytes + m->len > q->max_bytes) {
+    } else if (q->count + 1 > q->max_msgs || q->bytes + m->len > q->max_bytes || !grow_locked(q)) {
         q->overflowed = true;
         q->closed = true;
         drop_all_locked(q);
@@ -94,6 +116,8 @@ int outq_push_final(struct outq *q, struct msg *m)
     pthread_mutex_lock(&q->lock);
     if (q->closed || q->stopped) {
         rc = -EPIPE;
+    } else if (!grow_locked(q)) {
+        rc = -ENOMEM;
     } else {
         q->closed = true;
         append_locked(q, m);

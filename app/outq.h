@@ -19,11 +19,13 @@ void outq_free(struct outq *q);
 /* Queues m (takes its own reference). Returns 0; -EPIPE when the queue no longer accepts messages
  * (closing or stopped); -ENOBUFS when this push would exceed a limit: the queue then drops
  * everything pending, queues `overflow_close` (a close frame, reference taken) as its last message
- * and refuses further pushes. Thread-safe, never blocks on I/O. */
+ * and refuses further pushes (also when the ring cannot grow for lack of memory). Thread-safe,
+ * never blocks on I/O. */
 int outq_push(struct outq *q, struct msg *m, struct msg *overflow_close);
 
 /* Queues a final message (e.g. close 1001) after everything pending, ignoring the limits, and
- * refuses further pushes. Returns 0 or -EPIPE if the queue was already closed or stopped. */
+ * refuses further pushes. Returns 0, -EPIPE if the queue was already closed or stopped, or -ENOMEM.
+ */
 int outq_push_final(struct outq *q, struct msg *m);
 
 /* Blocks until a message is available and returns it (the caller owns the reference), or returns
