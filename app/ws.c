@@ -45,6 +45,8 @@ struct ws_conn {
     pthread_mutex_t lock;       /* reader_done */
     pthread_mutex_t write_lock; /* serializes socket writes; close_sent */
     bool reader_done;           /* the close handler ran: never call CivetWeb on conn again */
+    bool loop_running;          /* on_ready returned: CivetWeb's read loop owns conn */
+    bool close_pending;         /* the writer wanted to close before that */
     bool close_sent;
     char *scratch;        /* writer's buffer for batched frames, WS_BATCH_BYTES, lazily made */
     char remote_addr[48]; /* peer address and port: finds the socket for abort_socket */
@@ -192,7 +194,9 @@ static void send_close_now(struct ws_conn *c, unsigned code, const char *reason)
 static void request_close(struct ws_conn *c)
 {
     pthread_mutex_lock(&c->lock);
-    if (!c->reader_done)
+    if (!c->loop_running)
+        c->close_pending = true; /* on_ready has not returned: it closes on its own thread */
+    else if (!c->reader_done)
         mg_close_connection((struct mg_connection *)c->conn);
     pthread_mutex_unlock(&c->lock);
 }
@@ -391,6 +395,14 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
         log_error(c->id, "cannot start session: closing with 1011");
         send_close_now(c, FRAME_CLOSE_INTERNAL, "server error");
     }
+    /* Before the read loop starts, mg_close_connection closes the connection outright instead of
+     * flagging it, so the writer must not call it from its thread: we do it here, on ours. */
+    pthread_mutex_lock(&c->lock);
+    c->loop_running = true;
+    bool close_now = c->close_pending || !c->writer_started;
+    pthread_mutex_unlock(&c->lock);
+    if (close_now)
+        mg_close_connection(conn);
 }
 
 /* Copies up to WS_LOG_TEXT_MAX bytes of valid UTF-8 into a printable, single-line string. */

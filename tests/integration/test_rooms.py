@@ -289,10 +289,12 @@ class RoomProtocolTest(RoomTestCase):
         await self.join_all(room, a, b)
         before = int(time.time() * 1000)
         await a.chat("hello ☀ there")
+        # two connections are two threads: order them by waiting for the first echo
+        first = {a: await a.recv()}
         await b.chat("hi Al")
         after = int(time.time() * 1000)
         for p in (a, b):
-            m1 = await p.recv()
+            m1 = first[p] if p in first else await p.recv()
             m2 = await p.recv()
             self.assertEqual(set(m1), {"type", "room", "from", "text", "seq", "ts"}, m1)
             self.assertEqual(m1["type"], "chat")
