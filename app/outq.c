@@ -18,6 +18,7 @@ struct outq {
     bool closed;  /* no more pushes; pending messages are still delivered */
     bool stopped; /* no more pops either */
     bool overflowed;
+    bool waiting; /* the consumer sleeps on cond: a push must signal (after unlocking) */
 };
 
 struct outq *outq_new(size_t max_bytes, size_t max_msgs)
@@ -74,7 +75,6 @@ static void append_locked(struct outq *q, struct msg *m)
     q->ring[(q->head + q->count) % q->cap] = msg_ref(m);
     q->count++;
     q->bytes += m->len;
-    pthread_cond_signal(&q->cond);
 }
 
 void outq_free(struct outq *q)
@@ -100,13 +100,15 @@ int outq_push(struct outq *q, struct msg *m, struct msg *overflow_close)
         drop_all_locked(q);
         if (overflow_close)
             append_locked(q, overflow_close);
-        else
-            pthread_cond_signal(&q->cond);
         rc = -ENOBUFS;
     } else {
         append_locked(q, m);
     }
+    bool wake = rc != -EPIPE && q->waiting;
     pthread_mutex_unlock(&q->lock);
+    /* signalled outside the lock, so the woken writer does not block on it at once */
+    if (wake)
+        pthread_cond_signal(&q->cond);
     return rc;
 }
 
@@ -122,7 +124,10 @@ int outq_push_final(struct outq *q, struct msg *m)
         q->closed = true;
         append_locked(q, m);
     }
+    bool wake = rc == 0 && q->waiting;
     pthread_mutex_unlock(&q->lock);
+    if (wake)
+        pthread_cond_signal(&q->cond);
     return rc;
 }
 
@@ -130,8 +135,11 @@ struct msg *outq_pop(struct outq *q)
 {
     struct msg *m = NULL;
     pthread_mutex_lock(&q->lock);
-    while (!q->stopped && q->count == 0 && !q->closed)
+    while (!q->stopped && q->count == 0 && !q->closed) {
+        q->waiting = true;
         pthread_cond_wait(&q->cond, &q->lock);
+        q->waiting = false;
+    }
     if (!q->stopped && q->count) {
         m = q->ring[q->head];
         q->ring[q->head] = NULL;
@@ -147,8 +155,11 @@ size_t outq_pop_batch(struct outq *q, struct msg **out, size_t max, size_t max_b
 {
     size_t n = 0, bytes = 0;
     pthread_mutex_lock(&q->lock);
-    while (!q->stopped && q->count == 0 && !q->closed)
+    while (!q->stopped && q->count == 0 && !q->closed) {
+        q->waiting = true;
         pthread_cond_wait(&q->cond, &q->lock);
+        q->waiting = false;
+    }
     while (!q->stopped && q->count && n < max) {
         struct msg *m = q->ring[q->head];
         if (n && bytes + m->frame_len > max_bytes)
