@@ -61,12 +61,9 @@ static int on_healthz(struct mg_connection *conn, void *cbdata)
     return 200;
 }
 
-static int on_rooms(struct mg_connection *conn, void *cbdata)
+/* Answers 200 with body (heap JSON, freed here), or 500 when it is NULL (out of memory). */
+static int reply_json(struct mg_connection *conn, char *body)
 {
-    struct http_server *srv = cbdata;
-    if (!method_ok(conn))
-        return 405;
-    char *body = hub_rooms_json(srv->hub);
     if (!body) {
         reply(conn, 500, "text/plain", "out of memory\n");
         return 500;
@@ -76,21 +73,23 @@ static int on_rooms(struct mg_connection *conn, void *cbdata)
     return 200;
 }
 
+static int on_rooms(struct mg_connection *conn, void *cbdata)
+{
+    struct http_server *srv = cbdata;
+    if (!method_ok(conn))
+        return 405;
+    return reply_json(conn, hub_rooms_json(srv->hub));
+}
+
 static int on_config(struct mg_connection *conn, void *cbdata)
 {
     struct http_server *srv = cbdata;
     const struct config *cfg = srv->cfg;
     if (!method_ok(conn))
         return 405;
-    char *body = proto_config_json(cfg->ice_servers, cfg->turn_username, cfg->turn_credential,
-                                   (unsigned)cfg->max_room_members, cfg->max_message_bytes);
-    if (!body) {
-        reply(conn, 500, "text/plain", "out of memory\n");
-        return 500;
-    }
-    reply(conn, 200, "application/json", body);
-    free(body);
-    return 200;
+    return reply_json(conn,
+                      proto_config_json(cfg->ice_servers, cfg->turn_username, cfg->turn_credential,
+                                        (unsigned)cfg->max_room_members, cfg->max_message_bytes));
 }
 
 /* Appends printf output to a growing heap buffer. */

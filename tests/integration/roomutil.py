@@ -209,8 +209,8 @@ def assert_running(server):
 
 
 def http_request(port, path, method="GET", headers=None, host=None, timeout=None):
-    """One HTTP/1.1 request with Connection: close.
-    Returns (status, {lower-case header: value}, body bytes)."""
+    """One HTTP/1.1 request with Connection: close, the request line sent exactly as given (no
+    normalisation). Returns (status, {lower-case header: value}, body bytes)."""
     t = TIMEOUT if timeout is None else timeout
     lines = ["%s %s HTTP/1.1" % (method, path), "Host: %s" % (host or "127.0.0.1:%d" % port),
              "Connection: close"]
@@ -241,9 +241,24 @@ def http_request(port, path, method="GET", headers=None, host=None, timeout=None
     for line in hl[1:]:
         k, _, v = line.partition(":")
         hdrs[k.strip().lower()] = v.strip()
-    if "content-length" in hdrs:
+    if hdrs.get("transfer-encoding", "").lower() == "chunked":
+        body = dechunk(body)
+    elif "content-length" in hdrs and method != "HEAD":
         body = body[: int(hdrs["content-length"])]
     return status, hdrs, body
+
+
+def dechunk(body):
+    """The payload of a chunked transfer-encoded body."""
+    out = b""
+    for _ in range(100000):
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2 :]
+    return out
 
 
 def get_json(port, path):

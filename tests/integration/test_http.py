@@ -5,65 +5,18 @@ listing, no CGI/SSI, path traversal never escapes the document root, and /health
 import json
 import os
 import shutil
-import socket
 import stat
 import tempfile
-import time
 import unittest
 import uuid
 
-from harness import TIMEOUT, WWW, Server
+from harness import WWW, Server
+from roomutil import http_request
 
 
 def http_get(port, path, method="GET", headers=None):
-    """Sends the request line exactly as given (no normalisation) and returns
-    (status, {lower-case header: value}, body bytes)."""
-    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1:%d" % port, "Connection: close"]
-    for k, v in (headers or {}).items():
-        lines.append("%s: %s" % (k, v))
-    req = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    data = b""
-    deadline = time.monotonic() + TIMEOUT
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
-        s.sendall(req)
-        while len(data) < 64 * 1024 * 1024:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("response to %s %s did not end in time" % (method, path))
-            s.settimeout(left)
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if not sep:
-        raise AssertionError("no complete HTTP response for %s: %r" % (path, data[:200]))
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
-    if hdrs.get("transfer-encoding", "").lower() == "chunked":
-        body = dechunk(body)
-    elif "content-length" in hdrs and method != "HEAD":
-        body = body[: int(hdrs["content-length"])]
-    return status, hdrs, body
-
-
-def dechunk(body):
-    out = b""
-    for _ in range(100000):
-        size_line, _, rest = body.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        body = rest[size + 2 :]
-    return out
+    """(status, {lower-case header: value}, body bytes) of one raw request (see roomutil)."""
+    return http_request(port, path, method=method, headers=headers)
 
 
 class DocRoot:
