@@ -63,6 +63,7 @@ struct cfg_key {
     X(INT, send_queue_messages, 1, 1000000, CHK_NONE, "1024")                                      \
     X(INT, rate_limit_per_sec, 0, 1000000, CHK_NONE, "100")                                        \
     X(INT, rate_limit_burst, 1, 1000000, CHK_NONE, "500")                                          \
+    X(INT, ping_interval, 0, 3600, CHK_NONE, "25")                                                 \
     X(STR, ice_servers, 0, 0, CHK_ICE_LIST, "stun:stun.l.google.com:19302")                        \
     X(STR, turn_username, 0, 0, CHK_TEXT, "")                                                      \
     X(STR, turn_credential, 0, 0, CHK_SECRET, "")                                                  \

@@ -30,6 +30,7 @@ struct config {
     int send_queue_messages;  /* send_queue_messages (1024): per-session outgoing messages */
     int rate_limit_per_sec;   /* rate_limit_per_sec (100): messages/s per session, 0 = off */
     int rate_limit_burst;     /* rate_limit_burst (500): messages allowed in one burst */
+    int ping_interval;        /* ping_interval (25): seconds of silence before a ping, 0 = off */
     char *ice_servers;        /* ice_servers (stun:stun.l.google.com:19302): comma list */
     char *turn_username;      /* turn_username ("") */
     char *turn_credential;    /* turn_credential ("") */

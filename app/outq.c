@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define OUTQ_INITIAL_SLOTS 16
 
@@ -35,7 +36,11 @@ struct outq *outq_new(size_t max_bytes, size_t max_msgs)
     q->max_bytes = max_bytes;
     q->max_msgs = max_msgs;
     pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->cond, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* timed pops ignore wall-clock jumps */
+    pthread_cond_init(&q->cond, &attr);
+    pthread_condattr_destroy(&attr);
     return q;
 }
 
@@ -151,16 +156,32 @@ struct msg *outq_pop(struct outq *q)
     return m;
 }
 
-size_t outq_pop_batch(struct outq *q, struct msg **out, size_t max, size_t max_bytes)
+int outq_pop_batch(struct outq *q, struct msg **out, size_t max, size_t max_bytes, int timeout_ms)
 {
-    size_t n = 0, bytes = 0;
+    int n = 0;
+    size_t bytes = 0;
+    struct timespec until;
+    if (timeout_ms >= 0) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
     pthread_mutex_lock(&q->lock);
     while (!q->stopped && q->count == 0 && !q->closed) {
         q->waiting = true;
-        pthread_cond_wait(&q->cond, &q->lock);
+        int rc = timeout_ms >= 0 ? pthread_cond_timedwait(&q->cond, &q->lock, &until)
+                                 : pthread_cond_wait(&q->cond, &q->lock);
         q->waiting = false;
+        if (rc == ETIMEDOUT && !q->stopped && q->count == 0 && !q->closed) {
+            pthread_mutex_unlock(&q->lock);
+            return -ETIMEDOUT;
+        }
     }
-    while (!q->stopped && q->count && n < max) {
+    while (!q->stopped && q->count && (size_t)n < max) {
         struct msg *m = q->ring[q->head];
         if (n && bytes + m->frame_len > max_bytes)
             break;

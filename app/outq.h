@@ -33,9 +33,10 @@ int outq_push_final(struct outq *q, struct msg *m);
 struct msg *outq_pop(struct outq *q);
 
 /* Like outq_pop, but takes up to max messages at once (at least one, then more only while their
- * frames total at most max_bytes), so a busy writer sends a burst in one write. Returns how many
- * it stored in out (the caller owns those references); 0 when stopped, or closed and drained. */
-size_t outq_pop_batch(struct outq *q, struct msg **out, size_t max, size_t max_bytes);
+ * frames total at most max_bytes), so a busy writer sends a burst in one write, and waits at most
+ * timeout_ms (-1: no limit). Returns how many it stored in out (the caller owns those
+ * references); 0 when stopped, or closed and drained; -ETIMEDOUT when nothing came in time. */
+int outq_pop_batch(struct outq *q, struct msg **out, size_t max, size_t max_bytes, int timeout_ms);
 
 /* Stops the queue: wakes the writer, drops pending messages, refuses pushes. Idempotent. */
 void outq_stop(struct outq *q);

@@ -23,12 +23,13 @@
 #include "log.h"
 #include "outq.h"
 
-#define WS_WRITER_STACK (64 * 1024)
-#define WS_BATCH        64          /* frames per write at most */
-#define WS_BATCH_BYTES  (16 * 1024) /* bytes per batched write at most (one frame may be more) */
-#define WS_LOG_TEXT_MAX 200
-#define WS_TICK_MS      100
-#define WS_CLOSE_SLOTS  10
+#define WS_WRITER_STACK   (64 * 1024)
+#define WS_BATCH          64          /* frames per write at most */
+#define WS_BATCH_BYTES    (16 * 1024) /* bytes per batched write at most (one frame may be more) */
+#define WS_LOG_TEXT_MAX   200
+#define WS_TICK_MS        100
+#define WS_CLOSE_SLOTS    10
+#define WS_IDLE_INTERVALS 3 /* ping intervals of client silence before the peer counts as gone */
 
 enum wsc_state { WSC_NEW = 0, WSC_READY, WSC_CLOSED };
 
@@ -48,8 +49,9 @@ struct ws_conn {
     bool loop_running;          /* on_ready returned: CivetWeb's read loop owns conn */
     bool close_pending;         /* the writer wanted to close before that */
     bool close_sent;
-    char *scratch;        /* writer's buffer for batched frames, WS_BATCH_BYTES, lazily made */
-    char remote_addr[48]; /* peer address and port: finds the socket for abort_socket */
+    atomic_llong last_rx_ms; /* monotonic time of the client's last frame (keep-alive) */
+    char *scratch;           /* writer's buffer for batched frames, WS_BATCH_BYTES, lazily made */
+    char remote_addr[48];    /* peer address and port: finds the socket for abort_socket */
     int remote_port;
     struct ws_conn *prev, *next;
 };
@@ -228,22 +230,64 @@ static void abort_socket(struct ws_conn *c)
     pthread_mutex_unlock(&c->lock);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keep-alive, run by the writer between batches: after ping_interval of silence from the client
+ * send a ping (browsers answer on their own); after WS_IDLE_INTERVALS intervals of silence the
+ * peer is gone (a phone that vanished, a dead NAT mapping): close 1001. Returns false when it
+ * closed. *next_ping is when the next ping may go. */
+static bool keepalive(struct ws_conn *c, int64_t interval_ms, int64_t *next_ping)
+{
+    int64_t now = mono_ms(), quiet = now - atomic_load(&c->last_rx_ms);
+    if (quiet >= WS_IDLE_INTERVALS * interval_ms) {
+        log_info(c->id, "nothing from the client for %lld s: closing", (long long)quiet / 1000);
+        struct msg *m = msg_close(FRAME_CLOSE_GOING_AWAY, "idle timeout");
+        if (m) {
+            count_close(c->ws, FRAME_CLOSE_GOING_AWAY);
+            write_msgs(c, &m, 1);
+        }
+        msg_unref(m);
+        return false;
+    }
+    if (quiet >= interval_ms && now >= *next_ping) {
+        write_frame(c, FRAME_OP_PING, "huddle", 6);
+        *next_ping = now + interval_ms;
+    }
+    return true;
+}
+
 static void *writer_main(void *arg)
 {
     struct ws_conn *c = arg;
     struct msg *batch[WS_BATCH];
-    size_t n;
-    while ((n = outq_pop_batch(c->q, batch, WS_BATCH, WS_BATCH_BYTES))) {
+    int64_t interval_ms = (int64_t)c->ws->cfg->ping_interval * 1000, next_ping = 0;
+    int n;
+    for (;;) {
+        if (interval_ms && !keepalive(c, interval_ms, &next_ping)) {
+            request_close(c);
+            break;
+        }
+        n = outq_pop_batch(c->q, batch, WS_BATCH, WS_BATCH_BYTES,
+                           interval_ms ? (int)(interval_ms / 2) : -1);
+        if (n == -ETIMEDOUT)
+            continue;
+        if (n <= 0)
+            break;
         /* nothing after a close frame */
-        size_t k = 0;
+        int k = 0;
         bool has_close = false;
         while (k < n && !has_close)
             has_close = batch[k++]->opcode == FRAME_OP_CLOSE;
         struct msg *last = batch[k - 1];
         if (has_close && last->len >= 2)
             count_close(c->ws, ((unsigned char)last->data[0] << 8) | (unsigned char)last->data[1]);
-        bool ok = write_msgs(c, batch, k);
-        for (size_t i = 0; i < n; i++)
+        bool ok = write_msgs(c, batch, (size_t)k);
+        for (int i = 0; i < n; i++)
             msg_unref(batch[i]);
         if (!ok) {
             if (!has_close)
@@ -376,6 +420,7 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
         snprintf(c->remote_addr, sizeof(c->remote_addr), "%s", ri->remote_addr);
         c->remote_port = ri->remote_port;
     }
+    atomic_store(&c->last_rx_ms, mono_ms());
     /* READY before the writer exists: ws_connection_closed may then run on the writer thread */
     pthread_mutex_lock(&ws->lock);
     c->state = WSC_READY;
@@ -435,6 +480,7 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
     struct frame_out out;
     if (!c || !c->session)
         return 0;
+    atomic_store(&c->last_rx_ms, mono_ms());
     switch (frame_asm_feed(&c->fa, (unsigned)bits, data, len, &out)) {
     case FRAME_NONE:
     case FRAME_PONG:

@@ -88,6 +88,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.send_queue_messages, 1024);
     assert_int_equal(cfg.rate_limit_per_sec, 100);
     assert_int_equal(cfg.rate_limit_burst, 500);
+    assert_int_equal(cfg.ping_interval, 25);
     assert_string_equal(cfg.ice_servers, "stun:stun.l.google.com:19302");
     assert_string_equal(cfg.turn_username, "");
     assert_string_equal(cfg.turn_credential, "");
@@ -126,9 +127,9 @@ static const char *const all_keys[] = {
     "bind_address",       "listening_port",    "document_root",    "greeting",
     "num_threads",        "max_message_bytes", "log_level",        "max_room_members",
     "max_rooms",          "max_connections",   "send_queue_bytes", "send_queue_messages",
-    "rate_limit_per_sec", "rate_limit_burst",  "ice_servers",      "turn_username",
-    "turn_credential",    "ssl_port",          "ssl_certificate",  "redirect_to_https",
-    "allowed_origins",    "access_log",
+    "rate_limit_per_sec", "rate_limit_burst",  "ping_interval",    "ice_servers",
+    "turn_username",      "turn_credential",   "ssl_port",         "ssl_certificate",
+    "redirect_to_https",  "allowed_origins",   "access_log",
 };
 #define N_KEYS (sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -220,6 +221,7 @@ static const struct {
     {"send_queue_messages", "1", "0", "1000000", "1000001"},
     {"rate_limit_per_sec", "0", "-1", "1000000", "1000001"},
     {"rate_limit_burst", "1", "0", "1000000", "1000001"},
+    {"ping_interval", "0", "-1", "3600", "3601"},
 };
 
 static void assert_rejected(struct config *cfg, const char *key, const char *value,
@@ -897,6 +899,7 @@ static void assert_same_config(const struct config *a, const struct config *b)
     assert_int_equal(a->send_queue_messages, b->send_queue_messages);
     assert_int_equal(a->rate_limit_per_sec, b->rate_limit_per_sec);
     assert_int_equal(a->rate_limit_burst, b->rate_limit_burst);
+    assert_int_equal(a->ping_interval, b->ping_interval);
     assert_string_equal(a->ice_servers, b->ice_servers);
     assert_string_equal(a->turn_username, b->turn_username);
     assert_string_equal(a->turn_credential, b->turn_credential);
