@@ -503,10 +503,42 @@ static void test_small_queue_producer_consumer(void **state)
     run_producers_consumer(outq_new(SMALL_BYTES, SMALL_MSGS), 1);
 }
 
+/* outq_pop_batch: frames batched within the byte budget, the timeout, and the stopped case. */
+static void test_pop_batch(void **state)
+{
+    struct outq *q = outq_new(1 << 20, 100);
+    struct msg *out[8];
+    assert_int_equal(outq_pop_batch(q, out, 8, 1 << 20, 50), -ETIMEDOUT);
+
+    struct msg *small = text_of_len(10), *big = text_of_len(1000);
+    assert_int_equal(outq_push(q, small, NULL), 0);
+    assert_int_equal(outq_push(q, small, NULL), 0);
+    assert_int_equal(outq_push(q, big, NULL), 0);
+    /* budget for the two small frames only (12 bytes each with their headers) */
+    int n = outq_pop_batch(q, out, 8, 30, -1);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(out[0], small);
+    assert_ptr_equal(out[1], small);
+    msg_unref(out[0]);
+    msg_unref(out[1]);
+    /* one frame always comes, even over the budget */
+    assert_int_equal(outq_pop_batch(q, out, 8, 30, 0), 1);
+    assert_ptr_equal(out[0], big);
+    msg_unref(out[0]);
+    assert_int_equal(outq_pop_batch(q, out, 8, 30, 0), -ETIMEDOUT);
+
+    outq_stop(q);
+    assert_int_equal(outq_pop_batch(q, out, 8, 30, 1000), 0);
+    msg_unref(small);
+    msg_unref(big);
+    outq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_refs),
+        cmocka_unit_test(test_pop_batch),
         cmocka_unit_test(test_free_drops_pending),
         cmocka_unit_test(test_ring_wraps),
         cmocka_unit_test(test_byte_limit),
