@@ -558,5 +558,4 @@ void hub_get_stats(struct hub *h, struct hub_stats *st)
     for (struct hub_session *s = h->sessions; s; s = s->next)
         st->gone += s->gone;
     pthread_mutex_unlock(&h->lock);
-    return;
 }

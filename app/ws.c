@@ -128,7 +128,7 @@ static void wsc_free(struct ws_conn *c)
  * the connection is done: a failed or short write, or a close frame among them. */
 static bool write_msgs(struct ws_conn *c, struct msg *const *ms, size_t n)
 {
-    bool ok = false, has_close = false;
+    bool ok = false;
     const char *out = ms[0]->frame;
     size_t len = ms[0]->frame_len, payload = ms[0]->len;
     if (n > 1) {
@@ -146,20 +146,26 @@ static bool write_msgs(struct ws_conn *c, struct msg *const *ms, size_t n)
         }
         out = c->scratch;
     }
+    const struct msg *close = NULL;
     for (size_t i = 0; i < n; i++)
-        has_close |= ms[i]->opcode == FRAME_OP_CLOSE;
+        if (ms[i]->opcode == FRAME_OP_CLOSE)
+            close = ms[i];
     pthread_mutex_lock(&c->write_lock);
     if (!c->close_sent) {
+        if (close) /* the one close this connection sends: count it by code (empty: 1005) */
+            count_close(c->ws, close->len >= 2 ? ((unsigned char)close->data[0] << 8) |
+                                                     (unsigned char)close->data[1]
+                                               : 1005);
         struct mg_connection *conn = (struct mg_connection *)c->conn;
         mg_lock_connection(conn);
         int rc = mg_write(conn, out, len);
         mg_unlock_connection(conn);
         ok = rc >= 0 && (size_t)rc == len;
-        if (ok || has_close) {
+        if (ok || close) {
             atomic_fetch_add(&c->ws->msgs_out, n);
             atomic_fetch_add(&c->ws->bytes_out, payload);
         }
-        if (has_close) {
+        if (close) {
             c->close_sent = true;
             ok = false;
         }
@@ -177,18 +183,13 @@ static bool write_frame(struct ws_conn *c, int opcode, const char *data, size_t 
     return ok;
 }
 
+/* Sends a close frame now (code 0: empty body), unless one already went out. */
 static void send_close_now(struct ws_conn *c, unsigned code, const char *reason)
 {
     struct msg *m = msg_close(code, reason);
-    if (m) {
-        pthread_mutex_lock(&c->write_lock);
-        bool already = c->close_sent;
-        pthread_mutex_unlock(&c->write_lock);
-        if (!already)
-            count_close(c->ws, code ? code : 1005);
-        write_frame(c, FRAME_OP_CLOSE, m->data, m->len);
-        msg_unref(m);
-    }
+    if (m)
+        write_msgs(c, &m, 1);
+    msg_unref(m);
 }
 
 /* Asks CivetWeb's reader loop to end (it notices within websocket_timeout_ms). Only while the
@@ -246,12 +247,7 @@ static bool keepalive(struct ws_conn *c, int64_t interval_ms, int64_t *next_ping
     int64_t now = mono_ms(), quiet = now - atomic_load(&c->last_rx_ms);
     if (quiet >= WS_IDLE_INTERVALS * interval_ms) {
         log_info(c->id, "nothing from the client for %lld s: closing", (long long)quiet / 1000);
-        struct msg *m = msg_close(FRAME_CLOSE_GOING_AWAY, "idle timeout");
-        if (m) {
-            count_close(c->ws, FRAME_CLOSE_GOING_AWAY);
-            write_msgs(c, &m, 1);
-        }
-        msg_unref(m);
+        send_close_now(c, FRAME_CLOSE_GOING_AWAY, "idle timeout");
         return false;
     }
     if (quiet >= interval_ms && now >= *next_ping) {
@@ -283,9 +279,6 @@ static void *writer_main(void *arg)
         bool has_close = false;
         while (k < n && !has_close)
             has_close = batch[k++]->opcode == FRAME_OP_CLOSE;
-        struct msg *last = batch[k - 1];
-        if (has_close && last->len >= 2)
-            count_close(c->ws, ((unsigned char)last->data[0] << 8) | (unsigned char)last->data[1]);
         bool ok = write_msgs(c, batch, (size_t)k);
         for (int i = 0; i < n; i++)
             msg_unref(batch[i]);
