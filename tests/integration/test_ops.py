@@ -223,6 +223,22 @@ class ShutdownTest(unittest.TestCase):
         srv.stop(timeout=SHUTDOWN_LIMIT_S + 10)
         return time.monotonic() - t0
 
+    async def stop_and_read_closes(self, srv, peers):
+        """SIGTERMs srv while reading every peer to its end; returns (close codes, seconds the
+        stop took)."""
+        loop = asyncio.get_running_loop()
+        stop = loop.run_in_executor(None, self.stop_timed, srv)
+        codes = []
+        for p in peers:
+            try:
+                for _ in range(1000):
+                    await p.recv(skip=(), timeout=TIMEOUT)
+            except websockets.ConnectionClosed:
+                pass
+            await asyncio.wait_for(p.ws.wait_closed(), TIMEOUT)
+            codes.append(p.ws.close_code)
+        return codes, await stop
+
     def test_sigterm_closes_every_websocket_1001_and_exits_0_in_time(self):
         srv = Server(name="ops-sigterm").start()
         stopped = False
@@ -236,19 +252,7 @@ class ShutdownTest(unittest.TestCase):
                     await ps[1].join(room)
                     await ps[0].expect("welcome")
                     # ps[2] stays in the lobby
-                    loop = asyncio.get_running_loop()
-                    stop = loop.run_in_executor(None, self.stop_timed, srv)
-                    codes = []
-                    for p in ps:
-                        try:
-                            for _ in range(1000):
-                                await p.recv(skip=(), timeout=TIMEOUT)
-                        except websockets.ConnectionClosed:
-                            pass
-                        await asyncio.wait_for(p.ws.wait_closed(), TIMEOUT)
-                        codes.append(p.ws.close_code)
-                    elapsed = await stop
-                    return codes, elapsed
+                    return await self.stop_and_read_closes(srv, ps)
                 finally:
                     await close_all(ps)
 
@@ -341,18 +345,7 @@ class ShutdownTest(unittest.TestCase):
                     self.assertEqual((await a.recv(skip=())).get("type"), "rooms")
                     m, _, _ = metrics(srv.port)
                     self.assertEqual(m["huddle_room_members"], 3, "the stalled one was dropped")
-                    loop = asyncio.get_running_loop()
-                    stop = loop.run_in_executor(None, self.stop_timed, srv)
-                    codes = []
-                    for p in (a, b):
-                        try:
-                            for _ in range(1000):
-                                await p.recv(skip=(), timeout=TIMEOUT)
-                        except websockets.ConnectionClosed:
-                            pass
-                        await asyncio.wait_for(p.ws.wait_closed(), TIMEOUT)
-                        codes.append(p.ws.close_code)
-                    return codes, await stop
+                    return await self.stop_and_read_closes(srv, (a, b))
                 finally:
                     await close_all([a, b])
 
