@@ -5,7 +5,9 @@ Server(...) writes a temporary config file, starts `huddle --config FILE --bind 
 --root DIR`, collects its log (stdout and stderr) in a thread, waits for "listening on ...:PORT",
 and on stop() sends SIGTERM and checks the exit status and that no sanitizer reported anything.
 Environment: HUDDLE_BIN (default <repo>/build/huddle), HUDDLE_TEST_TIMEOUT (seconds per wait,
-default 10), HUDDLE_ARTIFACTS (where server logs are saved, default <repo>/tests/artifacts).
+default 10), HUDDLE_ARTIFACTS (where server logs are saved, default <repo>/tests/artifacts),
+HUDDLE_SANITIZED (the binary is instrumented: "asan" (or "1") for ASan+UBSan, "tsan" for
+ThreadSanitizer; tests may then loosen resource bounds or shorten load, never drop a check).
 """
 
 import asyncio
@@ -25,9 +27,18 @@ ARTIFACTS = os.path.join(
     os.environ.get("HUDDLE_ARTIFACTS") or os.path.join(REPO, "tests", "artifacts"), "integration"
 )
 
+_SANITIZED = os.environ.get("HUDDLE_SANITIZED", "").strip().lower()
+# None for a plain build, else "asan" or "tsan" (HUDDLE_SANITIZED=1 means asan, as it always did).
+SANITIZER = None if _SANITIZED in ("", "0") else ("asan" if _SANITIZED == "1" else _SANITIZED)
+
 LISTENING_RE = re.compile(r"listening on https?://[^ ]+:(\d+)")
+# Any sanitizer report fails the test that stops the server. ThreadSanitizer writes
+# "WARNING: ThreadSanitizer: data race ..." for each report (and exits 66 with halt_on_error=1),
+# "ThreadSanitizer: reported N warnings" at exit, and "FATAL: ThreadSanitizer" when its runtime
+# cannot start (e.g. shadow memory under high-entropy ASLR).
 SANITIZER_RE = re.compile(
-    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer"
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:"
+    r"|(WARNING|ERROR|FATAL): ThreadSanitizer|ThreadSanitizer: reported \d+ warning"
 )
 
 
