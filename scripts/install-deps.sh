@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages huddle needs, only those missing (idempotent).
-#   scripts/install-deps.sh build   compiler, CMake, CivetWeb, Jansson, OpenSSL headers
+#   scripts/install-deps.sh build   compiler, CMake, CivetWeb, libuv, Jansson, OpenSSL headers
 #   scripts/install-deps.sh test    build + cmocka, Python websockets, curl, Chromium, Node, sanitizers
 #   scripts/install-deps.sh all     same as test
 # Runs as root, or through sudo when available. Also runs `npm ci` in tests/e2e for the test set.
@@ -22,7 +22,7 @@ esac
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-pkgs=(build-essential cmake pkg-config libcivetweb-dev libjansson-dev libssl-dev)
+pkgs=(build-essential cmake pkg-config libcivetweb-dev libjansson-dev libssl-dev libuv1-dev)
 if [ "$what" != build ]; then
     pkgs+=(libcmocka-dev python3 python3-websockets curl openssl chromium clang libclang-rt-14-dev
         valgrind)
