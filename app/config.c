@@ -3,6 +3,7 @@
  * environment variables and command-line overrides, so every source validates values the same way
  * and every error names its source and key. */
 #include "config.h"
+#include "strlist.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -21,7 +22,6 @@
 #define CFG_GREETING_MAX  256 /* bytes */
 #define CFG_STR_(x)       #x
 #define CFG_STR(x)        CFG_STR_(x)
-#define CFG_HTTP_RESERVED 4 /* worker threads kept free of WebSockets for plain HTTP */
 
 enum cfg_type { CFG_INT, CFG_LONG, CFG_BOOL, CFG_LEVEL, CFG_STR };
 
@@ -53,17 +53,18 @@ struct cfg_key {
     X(INT, listening_port, 0, 65535, CHK_NONE, "3003")                                             \
     X(STR, document_root, 0, 0, CHK_NONEMPTY, "www")                                               \
     X(STR, greeting, 0, 0, CHK_GREETING, "hello!")                                                 \
-    X(INT, num_threads, 4, 10000, CHK_NONE, "256")                                                 \
+    X(INT, num_threads, 4, 10000, CHK_NONE, "64")                                                  \
     X(LONG, max_message_bytes, 125, 16777216, CHK_NONE, "65536")                                   \
     X(LEVEL, log_level, 0, 0, CHK_NONE, "info")                                                    \
     X(INT, max_room_members, 1, 1000, CHK_NONE, "8")                                               \
     X(INT, max_rooms, 1, 100000, CHK_NONE, "1000")                                                 \
-    X(INT, max_connections, 1, 100000, CHK_NONE, "200")                                            \
+    X(INT, max_connections, 1, 1000000, CHK_NONE, "10000")                                          \
     X(LONG, send_queue_bytes, 1024, 1073741824, CHK_NONE, "1048576")                               \
     X(INT, send_queue_messages, 1, 1000000, CHK_NONE, "1024")                                      \
     X(INT, rate_limit_per_sec, 0, 1000000, CHK_NONE, "100")                                        \
     X(INT, rate_limit_burst, 1, 1000000, CHK_NONE, "500")                                          \
     X(INT, ping_interval, 0, 3600, CHK_NONE, "25")                                                 \
+    X(INT, stall_timeout_ms, 100, 600000, CHK_NONE, "10000")                                       \
     X(STR, ice_servers, 0, 0, CHK_ICE_LIST, "stun:stun.l.google.com:19302")                        \
     X(STR, turn_username, 0, 0, CHK_TEXT, "")                                                      \
     X(STR, turn_credential, 0, 0, CHK_SECRET, "")                                                  \
@@ -595,24 +596,16 @@ int cfg_load_env(struct config *cfg, char *(*getenv_fn)(const char *), char *err
 
 static bool has_turn_url(const char *list)
 {
-    for (const char *p = list; *p; p += strcspn(p, ",")) {
-        if (*p == ',')
-            p++;
-        if (has_prefix(p, "turn:") || has_prefix(p, "turns:"))
+    const char *cur = list, *url;
+    size_t len;
+    while (strlist_next(&cur, &url, &len))
+        if (has_prefix(url, "turn:") || has_prefix(url, "turns:"))
             return true;
-    }
     return false;
 }
 
 int cfg_validate(const struct config *cfg, char *err, size_t errlen)
 {
-    if (cfg->max_connections > cfg->num_threads - CFG_HTTP_RESERVED) {
-        set_err(err, errlen,
-                "max_connections (%d) must be at most num_threads - %d (%d): every WebSocket holds "
-                "a worker thread and plain HTTP needs some left",
-                cfg->max_connections, CFG_HTTP_RESERVED, cfg->num_threads - CFG_HTTP_RESERVED);
-        return -EINVAL;
-    }
     if (cfg->send_queue_bytes < 2 * cfg->max_message_bytes) {
         set_err(err, errlen,
                 "send_queue_bytes (%ld) must be at least twice max_message_bytes (%ld) so a "

@@ -11,6 +11,7 @@
 #define CFG_DEFAULT_FILE "huddle.conf"
 #define CFG_ERR_MAX      512
 #define CFG_LINE_MAX     4096 /* longest accepted config file line, without its newline */
+#define CFG_HTTP_RESERVED 4 /* worker threads never held by TLS WebSockets, kept for plain HTTP */
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -20,17 +21,18 @@ struct config {
     int listening_port;       /* listening_port (3003): 0..65535, 0 picks a free port */
     char *document_root;      /* document_root (www) */
     char *greeting;           /* greeting (hello!) */
-    int num_threads;          /* num_threads (256): CivetWeb worker threads, 4..10000 */
+    int num_threads;          /* num_threads (64): CivetWeb worker threads (HTTP, TLS WebSockets) */
     long max_message_bytes;   /* max_message_bytes (65536): 125..16777216 */
     enum log_level log_level; /* log_level (info): debug|info|warn|error */
     int max_room_members;     /* max_room_members (8): 1..1000 */
     int max_rooms;            /* max_rooms (1000): 1..100000 */
-    int max_connections;      /* max_connections (200): 1..num_threads-4 */
+    int max_connections;      /* max_connections (10000): open WebSockets, 1..1000000 */
     long send_queue_bytes;    /* send_queue_bytes (1048576): per-session outgoing bytes */
     int send_queue_messages;  /* send_queue_messages (1024): per-session outgoing messages */
     int rate_limit_per_sec;   /* rate_limit_per_sec (100): messages/s per session, 0 = off */
     int rate_limit_burst;     /* rate_limit_burst (500): messages allowed in one burst */
     int ping_interval;        /* ping_interval (25): seconds of silence before a ping, 0 = off */
+    int stall_timeout_ms;     /* stall_timeout_ms (10000): a started frame must end within it */
     char *ice_servers;        /* ice_servers (stun:stun.l.google.com:19302): comma list */
     char *turn_username;      /* turn_username ("") */
     char *turn_credential;    /* turn_credential ("") */

@@ -168,3 +168,96 @@ enum frame_action frame_asm_feed(struct frame_asm *a, unsigned bits, const char 
     utf8_init(&a->utf8);
     return frame_append(a, false, data, len, out);
 }
+
+size_t frame_header_parse(const unsigned char *buf, size_t n, struct frame_header *h)
+{
+    size_t need = 2;
+    if (n < need)
+        return 0;
+    unsigned len7 = buf[1] & 0x7fu;
+    bool masked = (buf[1] & 0x80u) != 0;
+    need += (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (masked ? 4 : 0);
+    if (n < need)
+        return 0;
+    h->bits = buf[0];
+    h->masked = masked;
+    size_t p = 2;
+    if (len7 == 126) {
+        h->len = ((uint64_t)buf[2] << 8) | buf[3];
+        p = 4;
+    } else if (len7 == 127) {
+        h->len = 0;
+        for (int i = 0; i < 8; i++)
+            h->len = (h->len << 8) | buf[2 + i];
+        p = 10;
+    } else {
+        h->len = len7;
+    }
+    if (masked)
+        memcpy(h->mask, buf + p, 4);
+    else
+        memset(h->mask, 0, 4);
+    h->size = need;
+    return need;
+}
+
+enum frame_action frame_asm_begin(struct frame_asm *a, const struct frame_header *h,
+                                  struct frame_out *out)
+{
+    unsigned op = h->bits & FRAME_BITS_OPCODE;
+    bool fin = (h->bits & FRAME_BIT_FIN) != 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!h->masked)
+        return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "client frame not masked");
+    if (h->len >> 63)
+        return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "invalid payload length");
+    if (h->bits & FRAME_BITS_RSV)
+        return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "reserved bits set");
+    if (op >= FRAME_OP_CLOSE) {
+        if (op > FRAME_OP_PONG)
+            return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "reserved opcode");
+        if (h->len > FRAME_CONTROL_MAX)
+            return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "control frame too long");
+        if (!fin)
+            return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "fragmented control frame");
+        return FRAME_NONE;
+    }
+    if (op == FRAME_OP_CONT) {
+        if (a->opcode == 0)
+            return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "unexpected continuation");
+        if (h->len > a->max_bytes - a->len)
+            return frame_fail(a, out, FRAME_CLOSE_TOO_BIG, "message too big");
+        return FRAME_NONE;
+    }
+    if (op != FRAME_OP_TEXT && op != FRAME_OP_BINARY)
+        return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "reserved opcode");
+    if (a->opcode != 0)
+        return frame_fail(a, out, FRAME_CLOSE_PROTOCOL, "expected continuation");
+    if (h->len > a->max_bytes)
+        return frame_fail(a, out, FRAME_CLOSE_TOO_BIG, "message too big");
+    return FRAME_NONE;
+}
+
+void frame_unmask(char *data, size_t len, const uint8_t mask[4], uint64_t offset)
+{
+    unsigned char *p = (unsigned char *)data;
+    size_t i = 0;
+    unsigned k = (unsigned)(offset & 3);
+    /* byte-wise until the key lines up, then 8 bytes at a time with the rotated key */
+    while (i < len && k != 0) {
+        p[i++] ^= mask[k];
+        k = (k + 1) & 3;
+    }
+    uint64_t m8;
+    uint8_t key[8] = {mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3]};
+    memcpy(&m8, key, 8);
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        v ^= m8;
+        memcpy(p + i, &v, 8);
+    }
+    for (k = 0; i < len; i++, k++)
+        p[i] ^= mask[k & 3];
+}

@@ -67,6 +67,32 @@ void frame_asm_free(struct frame_asm *a);
 enum frame_action frame_asm_feed(struct frame_asm *a, unsigned bits, const char *data, size_t len,
                                  struct frame_out *out);
 
+/* A client frame header as read off the wire (RFC 6455 5.2). */
+struct frame_header {
+    unsigned bits;   /* first byte: FIN 0x80, RSV 0x70, opcode 0x0F */
+    bool masked;     /* the MASK bit (every client frame must have it) */
+    uint64_t len;    /* payload length as declared */
+    uint8_t mask[4]; /* masking key when masked */
+    size_t size;     /* header length on the wire: 2..14 */
+};
+
+#define FRAME_HEADER_MAX 14
+
+/* Parses the frame header at buf[0..n). Returns its length (2..14) when complete and fills *h,
+ * or 0 when more bytes are needed. Never fails: the checks are frame_asm_begin's. */
+size_t frame_header_parse(const unsigned char *buf, size_t n, struct frame_header *h);
+
+/* Checks a client frame at its header, before any of its payload is buffered: mask bit (1002),
+ * 64-bit length with the top bit set (1002), RSV bits, opcodes, control frame rules and
+ * continuation order (1002), and the message size limit counting the fragments so far (1009).
+ * Returns FRAME_NONE when the payload may be read, or FRAME_FAIL with out->code/out->reason. */
+enum frame_action frame_asm_begin(struct frame_asm *a, const struct frame_header *h,
+                                  struct frame_out *out);
+
+/* XORs data[0..len) with the masking key, starting at key position offset (the payload
+ * offset of data[0] within its frame), in place. */
+void frame_unmask(char *data, size_t len, const uint8_t mask[4], uint64_t offset);
+
 /* True for close codes a peer may send (1000-1003, 1007-1014, 3000-4999). */
 bool frame_close_code_valid(unsigned code);
 

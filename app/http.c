@@ -18,7 +18,7 @@
 struct http_server {
     struct mg_context *ctx;
     const struct config *cfg;
-    struct hub *hub;
+    struct loop *lp;
     struct ws_server *ws;
     int port, ssl_port;
     char *listening; /* listening_ports option string */
@@ -73,12 +73,33 @@ static int reply_json(struct mg_connection *conn, char *body)
     return 200;
 }
 
+/* Reads of hub state run on the loop that owns it (loop_call): a short task between its reads. */
+struct hub_read {
+    struct loop_task task;
+    char *rooms_json;         /* rooms: heap JSON */
+    struct hub_stats *stats;  /* stats: filled when not NULL */
+};
+
+static void run_hub_read(struct loop *lp, struct loop_task *t)
+{
+    struct hub_read *r = (struct hub_read *)t;
+    if (r->stats)
+        hub_get_stats(loop_hub(lp), r->stats);
+    else
+        r->rooms_json = hub_rooms_json(loop_hub(lp));
+}
+
 static int on_rooms(struct mg_connection *conn, void *cbdata)
 {
     struct http_server *srv = cbdata;
+    struct hub_read r = {.task.run = run_hub_read};
     if (!method_ok(conn))
         return 405;
-    return reply_json(conn, hub_rooms_json(srv->hub));
+    if (loop_call(srv->lp, &r.task) < 0) {
+        reply(conn, 503, "text/plain", "shutting down\n");
+        return 503;
+    }
+    return reply_json(conn, r.rooms_json);
 }
 
 static int on_config(struct mg_connection *conn, void *cbdata)
@@ -138,15 +159,25 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
     struct sbuf b = {0};
     struct hub_stats hs;
     struct ws_stats wst;
+    struct hub_read r = {.task.run = run_hub_read, .stats = &hs};
     if (!method_ok(conn))
         return 405;
-    hub_get_stats(srv->hub, &hs);
+    memset(&hs, 0, sizeof(hs));
+    if (loop_call(srv->lp, &r.task) < 0) {
+        reply(conn, 503, "text/plain", "shutting down\n");
+        return 503;
+    }
     ws_get_stats(srv->ws, &wst);
     sb_printf(&b,
               "# HELP huddle_build_info Build information.\n# TYPE huddle_build_info gauge\n"
               "huddle_build_info{version=\"%s\"} 1\n",
               HUDDLE_VERSION);
     metric(&b, "websocket_sessions", "gauge", "Open WebSocket sessions.", wst.open);
+    metric(&b, "websocket_tls_sessions", "gauge", "Open WebSocket sessions over TLS.",
+           wst.tls_open);
+    metric(&b, "websocket_adopt_failed_total", "counter",
+           "Plain WebSockets the event loop could not take over (closed with 1011).",
+           wst.adopt_failed);
     metric(&b, "hub_sessions", "gauge", "Sessions known to the hub.", hs.sessions);
     metric(&b, "rooms", "gauge", "Open rooms.", hs.rooms);
     metric(&b, "room_members", "gauge", "Sessions in a room.", hs.members);
@@ -273,7 +304,7 @@ static void on_connection_close(const struct mg_connection *conn)
         ws_connection_closed(srv->ws, conn);
 }
 
-struct http_server *http_start(const struct config *cfg, struct hub *hub, struct ws_server *ws,
+struct http_server *http_start(const struct config *cfg, struct loop *lp, struct ws_server *ws,
                                char *err, size_t errlen)
 {
     struct http_server *srv = calloc(1, sizeof(*srv));
@@ -282,7 +313,7 @@ struct http_server *http_start(const struct config *cfg, struct hub *hub, struct
         return NULL;
     }
     srv->cfg = cfg;
-    srv->hub = hub;
+    srv->lp = lp;
     srv->ws = ws;
     int rc;
     if (cfg->ssl_port)
@@ -305,6 +336,8 @@ struct http_server *http_start(const struct config *cfg, struct hub *hub, struct
         "hide_files_patterns", "**/.*",
         "index_files", "index.html",
         "enable_keep_alive", "yes",
+        "listen_backlog", "4096",
+        "connection_queue", "1024",
         "tcp_nodelay", "1",
         "request_timeout_ms", "10000",
         "websocket_timeout_ms", "1000",

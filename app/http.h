@@ -6,14 +6,14 @@
 
 #include <stddef.h>
 #include "config.h"
-#include "hub.h"
+#include "loop.h"
 #include "ws.h"
 
 struct http_server;
 
-/* Starts listening per cfg (cfg, hub and ws must outlive the server). Returns NULL with err set
+/* Starts listening per cfg (cfg, lp and ws must outlive the server; hub state is read on lp). Returns NULL with err set
  * (e.g. "cannot listen on 0.0.0.0:3003: port in use") on failure. */
-struct http_server *http_start(const struct config *cfg, struct hub *hub, struct ws_server *ws,
+struct http_server *http_start(const struct config *cfg, struct loop *lp, struct ws_server *ws,
                                char *err, size_t errlen);
 
 /* Actual port of the plain HTTP listener (useful with listening_port 0), and of HTTPS (0: none). */

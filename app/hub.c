@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The hub (see hub.h): one mutex guards sessions and rooms. Every operation runs under it, which
- * gives each room a single order of events (chat `seq`); sends only queue, so holding the lock
- * across them never waits on a socket. */
+/* The hub (see hub.h). It runs on one thread (the event loop), which gives each room a single
+ * order of events (chat `seq`) without a lock; sends only queue, so nothing here waits on a
+ * socket. */
 #include "hub.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "proto.h"
 
@@ -27,14 +25,12 @@ struct hub_session {
     char *nickname;
     struct room *room;
     bool gone;           /* its connection refused a message: it gets nothing more */
-    atomic_bool in_room; /* mirrors room != NULL for lock-free readers */
     double tokens;
     int64_t refill_ms;
     struct hub_session *prev, *next;
 };
 
 struct hub {
-    pthread_mutex_t lock;
     struct hub_config cfg;
     struct hub_ops ops;
     struct hub_session *sessions;
@@ -47,16 +43,9 @@ struct hub {
     struct hub_stats stats;
 };
 
-static int64_t real_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now_ms(struct hub *h)
 {
-    return h->ops.now_ms ? h->ops.now_ms() : real_now_ms();
+    return h->ops.now_ms ? h->ops.now_ms() : clock_real_ms();
 }
 
 struct hub *hub_new(const struct hub_config *cfg, const struct hub_ops *ops)
@@ -76,7 +65,6 @@ struct hub *hub_new(const struct hub_config *cfg, const struct hub_ops *ops)
         h->cfg.max_rooms = 1;
     h->ops = *ops;
     h->next_id = 1;
-    pthread_mutex_init(&h->lock, NULL);
     return h;
 }
 
@@ -86,13 +74,12 @@ void hub_free(struct hub *h)
         return;
     free((char *)h->cfg.greeting);
     free(h->kicked);
-    pthread_mutex_destroy(&h->lock);
     free(h);
 }
 
 bool hub_session_in_room(const struct hub_session *s)
 {
-    return atomic_load_explicit(&s->in_room, memory_order_relaxed);
+    return s->room != NULL;
 }
 
 uint64_t hub_session_id(const struct hub_session *s)
@@ -201,7 +188,6 @@ static void room_leave(struct hub *h, struct hub_session *s)
         }
     }
     s->room = NULL;
-    atomic_store_explicit(&s->in_room, false, memory_order_relaxed);
     h->nmembers--;
     h->rooms_dirty = true;
     log_info(s->id, "left room '%s' (%u left)", r->name, r->count);
@@ -226,7 +212,6 @@ static int room_add(struct hub *h, struct room *r, struct hub_session *s)
     }
     r->members[r->count++] = s;
     s->room = r;
-    atomic_store_explicit(&s->in_room, true, memory_order_relaxed);
     h->nmembers++;
     h->rooms_dirty = true;
     return 0;
@@ -277,7 +262,7 @@ static struct proto_room_info *room_infos(struct hub *h, size_t *n)
     return infos;
 }
 
-static struct msg *rooms_msg_locked(struct hub *h)
+static struct msg *rooms_msg(struct hub *h)
 {
     size_t n = 0;
     struct proto_room_info *infos = room_infos(h, &n);
@@ -297,7 +282,6 @@ struct hub_session *hub_connect(struct hub *h, void *sink)
         return NULL;
     }
     s->sink = sink;
-    pthread_mutex_lock(&h->lock);
     s->id = h->next_id++;
     s->tokens = h->cfg.rate_burst;
     s->refill_ms = now_ms(h);
@@ -313,7 +297,6 @@ struct hub_session *hub_connect(struct hub *h, void *sink)
     deliver(h, s, m);
     msg_unref(m);
     process_kicks(h);
-    pthread_mutex_unlock(&h->lock);
     return s;
 }
 
@@ -321,7 +304,6 @@ void hub_disconnect(struct hub *h, struct hub_session *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&h->lock);
     /* it may still be on the kick list of no operation: kicks are processed before unlocking */
     s->gone = true;
     room_leave(h, s);
@@ -333,7 +315,6 @@ void hub_disconnect(struct hub *h, struct hub_session *s)
     if (s->next)
         s->next->prev = s->prev;
     h->nsessions--;
-    pthread_mutex_unlock(&h->lock);
     free(s->nickname);
     free(s);
 }
@@ -450,7 +431,7 @@ static void do_signal(struct hub *h, struct hub_session *s, uint64_t to, const c
 
 static void do_list(struct hub *h, struct hub_session *s)
 {
-    struct msg *m = rooms_msg_locked(h);
+    struct msg *m = rooms_msg(h);
     deliver(h, s, m);
     msg_unref(m);
 }
@@ -460,13 +441,11 @@ void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t le
     struct proto_request req;
     const char *detail = "";
     char *text = NULL;
-    /* parse and validate before taking the lock: that is the costly part, and needs no state */
     int rc = proto_parse(buf, len, &req, &detail);
     int text_rc = rc < 0 ? proto_chat_text(buf, len, &text, &detail) : PROTO_OK;
 
-    pthread_mutex_lock(&h->lock);
     if (s->gone)
-        goto out_unlock;
+        goto out_free;
     if (!rate_ok(h, s)) {
         send_error(h, s, PROTO_ERR_RATE_LIMITED, "too many messages: slow down");
         goto out_kicks;
@@ -510,8 +489,7 @@ void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t le
     }
 out_kicks:
     process_kicks(h);
-out_unlock:
-    pthread_mutex_unlock(&h->lock);
+out_free:
     proto_request_clear(&req);
     free(text);
 }
@@ -519,10 +497,9 @@ out_unlock:
 bool hub_flush_rooms(struct hub *h)
 {
     bool sent = false;
-    pthread_mutex_lock(&h->lock);
     if (h->rooms_dirty) {
         h->rooms_dirty = false;
-        struct msg *m = rooms_msg_locked(h);
+        struct msg *m = rooms_msg(h);
         for (struct hub_session *s = h->sessions; m && s; s = s->next) {
             if (!s->room && !s->gone) {
                 deliver(h, s, m);
@@ -532,24 +509,20 @@ bool hub_flush_rooms(struct hub *h)
         msg_unref(m);
         process_kicks(h);
     }
-    pthread_mutex_unlock(&h->lock);
     return sent;
 }
 
 char *hub_rooms_json(struct hub *h)
 {
     size_t n = 0;
-    pthread_mutex_lock(&h->lock);
     struct proto_room_info *infos = room_infos(h, &n);
     char *s = infos ? proto_rooms_json(infos, n) : NULL;
-    pthread_mutex_unlock(&h->lock);
     free(infos);
     return s;
 }
 
 void hub_get_stats(struct hub *h, struct hub_stats *st)
 {
-    pthread_mutex_lock(&h->lock);
     *st = h->stats;
     st->sessions = h->nsessions;
     st->rooms = h->nrooms;
@@ -557,5 +530,4 @@ void hub_get_stats(struct hub *h, struct hub_stats *st)
     st->gone = 0;
     for (struct hub_session *s = h->sessions; s; s = s->next)
         st->gone += s->gone;
-    pthread_mutex_unlock(&h->lock);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Sessions, rooms and ordered fan-out. Knows neither CivetWeb nor JSON: it sends prepared messages
  * through a function pointer that must only queue (never block), so one slow client cannot stall
- * a room, and it is unit-tested without sockets. */
+ * a room, and it is unit-tested without sockets. Not thread-safe by design: every call comes from
+ * the one thread that owns it (the event loop; see loop.h). */
 #ifndef HUDDLE_HUB_H
 #define HUDDLE_HUB_H
 
@@ -25,7 +26,7 @@ struct hub_ops {
     /* Queues m for the connection behind sink, taking its own reference; never blocks. Returns
      * false when the connection cannot take it (queue overflow or closing): the hub then treats
      * the session as gone, removes it from its room (the others get `bye`) and sends it nothing
-     * more. Called with the hub lock held: must not call back into the hub. */
+     * more. Must not call back into the hub. */
     bool (*send)(void *sink, struct msg *m);
     /* Wall clock in ms since the epoch (chat `ts`, rate limiting); NULL = the real clock. */
     int64_t (*now_ms)(void);
@@ -52,7 +53,7 @@ void hub_disconnect(struct hub *h, struct hub_session *s);
 /* Handles one complete, UTF-8-valid client message. Replies and fan-out go through send(). */
 void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len);
 
-/* True when s is in a room now; lock-free (an atomic flag), for logging decisions. */
+/* True when s is in a room now (for logging decisions). */
 bool hub_session_in_room(const struct hub_session *s);
 
 /* Session id as shown to clients (stable for the session's life). */

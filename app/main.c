@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <pthread.h>
 
 #include "config.h"
 #include "http.h"
-#include "hub.h"
+#include "loop.h"
 #include "log.h"
 #include "ws.h"
 
@@ -85,6 +86,26 @@ static void log_addresses(const struct config *cfg, int port, int ssl_port)
             log_info(0, "open http://%s:%d (%s)", ip, port, i->ifa_name);
     }
     freeifaddrs(ifs);
+}
+
+/* Every WebSocket is a descriptor (two for a moment while it is adopted): raise the soft limit to
+ * the hard one and say so when max_connections cannot be reached. */
+static void raise_fd_limit(const struct config *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t need = (rlim_t)cfg->max_connections + (rlim_t)cfg->num_threads + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+        log_warn(0,
+                 "open-file limit %llu is below max_connections + num_threads + 64 (%llu): "
+                 "new connections fail past it (raise it with ulimit -n or LimitNOFILE=)",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)need);
 }
 
 int main(int argc, char **argv)
@@ -174,25 +195,18 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct hub_config hc = {
-        .greeting = cfg.greeting,
-        .max_room_members = (unsigned)cfg.max_room_members,
-        .max_rooms = (unsigned)cfg.max_rooms,
-        .rate_per_sec = (unsigned)cfg.rate_limit_per_sec,
-        .rate_burst = (unsigned)cfg.rate_limit_burst,
-    };
-    struct hub_ops ops = {0};
-    struct hub *hub = NULL;
+    raise_fd_limit(&cfg);
+    static struct ws_counters ctr;
+    struct loop *lp = NULL;
     struct ws_server *ws = NULL;
     struct http_server *http = NULL;
-    ops.send = ws_hub_send;
-    hub = hub_new(&hc, &ops);
-    ws = hub ? ws_new(hub, &cfg) : NULL;
-    if (!ws) {
-        log_error(0, "out of memory");
+    lp = loop_new(&cfg, &ctr);
+    ws = lp ? ws_new(lp, &ctr, &cfg) : NULL;
+    if (!ws || loop_start(lp) < 0) {
+        log_error(0, "cannot start the event loop (out of memory?)");
         goto out_free;
     }
-    http = http_start(&cfg, hub, ws, err, sizeof(err));
+    http = http_start(&cfg, lp, ws, err, sizeof(err));
     if (!http) {
         log_error(0, "%s", err);
         status = EXIT_CONFIG;
@@ -215,8 +229,8 @@ int main(int argc, char **argv)
 
 out_free:
     http_stop(http);
+    loop_free(lp); /* after CivetWeb: its TLS sessions post their ends to the loop */
     ws_free(ws);
-    hub_free(hub);
 out_cfg:
     cfg_free(&cfg);
     return status;

@@ -2,6 +2,7 @@
 /* JSON codec for the huddle protocol with Jansson: strict validation of what clients send (types,
  * lengths in code points, trimming, control characters) and compact serialization of replies. */
 #include "proto.h"
+#include "strlist.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -351,22 +352,11 @@ char *proto_config_json(const char *ice_servers, const char *turn_username,
                         long max_message_bytes)
 {
     json_t *stun = json_array(), *turn = json_array(), *servers = json_array();
-    const char *p = ice_servers ? ice_servers : "";
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        const char *t = e;
-        while (t > p && t[-1] == ' ')
-            t--;
-        if (t > p) {
-            json_t *url = json_stringn(p, (size_t)(t - p));
-            bool is_turn = !strncmp(p, "turn:", 5) || !strncmp(p, "turns:", 6);
-            json_array_append_new(is_turn ? turn : stun, url);
-        }
-        p = e;
+    const char *cur = ice_servers ? ice_servers : "", *url;
+    size_t len;
+    while (strlist_next(&cur, &url, &len)) {
+        bool is_turn = !strncmp(url, "turn:", 5) || !strncmp(url, "turns:", 6);
+        json_array_append_new(is_turn ? turn : stun, json_stringn(url, len));
     }
     if (json_array_size(stun))
         json_array_append_new(servers, json_pack("{s:O}", "urls", stun));

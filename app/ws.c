@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* WebSocket sessions on CivetWeb 1.15 (see ws.h). Each connection has a reader (CivetWeb's worker
- * thread, which calls our data handler) and a writer thread of ours that drains the session's
- * bounded queue, so a client that stops reading only ever blocks its own writer. */
+/* CivetWeb WebSocket callbacks (see ws.h). A plain WebSocket lives here only from the upgrade
+ * request to its ready handler, which adopts the socket for the loop and lets CivetWeb's worker
+ * go. A TLS WebSocket stays: CivetWeb's worker reads and checks its frames and posts each message
+ * to the loop; a writer thread of ours drains its bounded queue (outq.h), so the loop only ever
+ * queues for it and a client that stops reading only blocks its own writer. */
 #include "ws.h"
 
 #include <arpa/inet.h>
@@ -9,41 +11,41 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "adopt.h"
+#include "clock.h"
 #include "frame.h"
 #include "log.h"
 #include "outq.h"
+#include "sink.h"
+#include "strlist.h"
 
-#define WS_WRITER_STACK   (64 * 1024)
-#define WS_BATCH          64          /* frames per write at most */
-#define WS_BATCH_BYTES    (16 * 1024) /* bytes per batched write at most (one frame may be more) */
-#define WS_LOG_TEXT_MAX   200
-#define WS_TICK_MS        100
-#define WS_CLOSE_SLOTS    10
-#define WS_IDLE_INTERVALS 3 /* ping intervals of client silence before the peer counts as gone */
+#define WS_WRITER_STACK (64 * 1024)
+#define WS_BATCH        64          /* frames per write at most */
+#define WS_BATCH_BYTES  (16 * 1024) /* bytes per batched write at most (one frame may be more) */
 
-enum wsc_state { WSC_NEW = 0, WSC_READY, WSC_CLOSED };
-
-struct ws_conn {
+/* A TLS WebSocket session. Two references: CivetWeb's side (dropped by the close handler) and
+ * the loop's (dropped when the loop has disconnected it from the hub). */
+struct tls_sess {
+    struct sink sink; /* the hub's sink; the loop calls sink.send */
     struct ws_server *ws;
     const struct mg_connection *conn;
-    enum wsc_state state;
-    struct hub_session *session;
-    uint64_t id;
-    struct frame_asm fa;
+    atomic_int refs;
+    struct hub_session *session; /* loop thread only */
+    atomic_ullong id;            /* set by the loop, read for logs */
+    struct frame_asm fa;         /* CivetWeb's worker only */
     struct outq *q;
     pthread_t writer;
     bool writer_started;
-    pthread_mutex_t lock;       /* reader_done */
+    pthread_mutex_t lock;       /* reader_done, loop_running, close_pending */
     pthread_mutex_t write_lock; /* serializes socket writes; close_sent */
     bool reader_done;           /* the close handler ran: never call CivetWeb on conn again */
     bool loop_running;          /* on_ready returned: CivetWeb's read loop owns conn */
@@ -52,23 +54,21 @@ struct ws_conn {
     atomic_llong last_rx_ms; /* monotonic time of the client's last frame (keep-alive) */
     char *scratch;           /* writer's buffer for batched frames, WS_BATCH_BYTES, lazily made */
     char remote_addr[48];    /* peer address and port: finds the socket for abort_socket */
-    int remote_port;
-    struct ws_conn *prev, *next;
+    int remote_port, server_port;
+    bool listed; /* on ws->tls */
+    struct tls_sess *prev, *next;
 };
 
 struct ws_server {
-    struct hub *hub;
+    struct loop *lp;
+    struct ws_counters *ctr;
     const struct config *cfg;
-    pthread_mutex_t lock; /* conns list, count */
-    struct ws_conn *conns;
-    unsigned count; /* from accepted connect to close */
+    pthread_mutex_t lock; /* tls list */
+    struct tls_sess *tls;
     struct msg *overflow_close;
-    pthread_t ticker;
-    bool ticker_started;
     atomic_bool stopping;
-    atomic_ullong accepted, refused_full, refused_origin;
-    atomic_ullong msgs_in, bytes_in, msgs_out, bytes_out;
-    atomic_ullong closes[WS_CLOSE_SLOTS];
+    char reserved; /* &reserved as user data: a plain upgrade holds a slot, not adopted yet */
+    char failed;   /* &failed: adoption failed, close 1011 sent, drop on the next frame */
 };
 
 static const unsigned close_codes[WS_CLOSE_SLOTS] = {1000, 1001, 1002, 1003, 1006,
@@ -81,225 +81,249 @@ const char *ws_close_code_label(unsigned idx)
     return idx < WS_CLOSE_SLOTS ? close_labels[idx] : NULL;
 }
 
-static void count_close(struct ws_server *ws, unsigned code)
+void ws_count_close(struct ws_counters *ctr, unsigned code)
 {
     unsigned i = 0;
     while (i < WS_CLOSE_SLOTS - 1 && close_codes[i] != code)
         i++;
-    atomic_fetch_add(&ws->closes[i], 1);
+    atomic_fetch_add_explicit(&ctr->closes[i], 1, memory_order_relaxed);
 }
 
-/* --- connection table --- */
-
-static struct ws_conn *find_locked(struct ws_server *ws, const struct mg_connection *conn)
+static void release_slot(struct ws_server *ws)
 {
-    for (struct ws_conn *c = ws->conns; c; c = c->next)
-        if (c->conn == conn && c->state != WSC_CLOSED)
-            return c;
-    return NULL;
+    atomic_fetch_sub(&ws->ctr->open, 1);
 }
 
-static void unlink_locked(struct ws_server *ws, struct ws_conn *c)
+/* --- TLS sessions: writing (writer thread, and pongs/closes from the reader) --- */
+
+static void tls_unref(struct tls_sess *t)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        ws->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    ws->count--;
+    if (atomic_fetch_sub(&t->refs, 1) != 1)
+        return;
+    free(t->scratch);
+    frame_asm_free(&t->fa);
+    outq_free(t->q);
+    pthread_mutex_destroy(&t->lock);
+    pthread_mutex_destroy(&t->write_lock);
+    free(t);
 }
 
-static void wsc_free(struct ws_conn *c)
-{
-    free(c->scratch);
-    frame_asm_free(&c->fa);
-    outq_free(c->q);
-    pthread_mutex_destroy(&c->lock);
-    pthread_mutex_destroy(&c->write_lock);
-    free(c);
-}
-
-/* --- writing --- */
-
-/* Writes n whole frames with one write (copied into c's scratch buffer when n > 1; the caller
+/* Writes n whole frames with one write (copied into the scratch buffer when n > 1; the caller
  * keeps their total within WS_BATCH_BYTES), unless a close already went out. Returns false when
  * the connection is done: a failed or short write, or a close frame among them. */
-static bool write_msgs(struct ws_conn *c, struct msg *const *ms, size_t n)
+static bool tls_write(struct tls_sess *t, struct msg *const *ms, size_t n)
 {
     bool ok = false;
     const char *out = ms[0]->frame;
     size_t len = ms[0]->frame_len, payload = ms[0]->len;
     if (n > 1) {
-        if (!c->scratch && !(c->scratch = malloc(WS_BATCH_BYTES))) {
+        if (!t->scratch && !(t->scratch = malloc(WS_BATCH_BYTES))) {
             for (size_t i = 0; i < n; i++)
-                if (!write_msgs(c, &ms[i], 1))
+                if (!tls_write(t, &ms[i], 1))
                     return false;
             return true;
         }
         len = payload = 0;
         for (size_t i = 0; i < n; i++) {
-            memcpy(c->scratch + len, ms[i]->frame, ms[i]->frame_len);
+            memcpy(t->scratch + len, ms[i]->frame, ms[i]->frame_len);
             len += ms[i]->frame_len;
             payload += ms[i]->len;
         }
-        out = c->scratch;
+        out = t->scratch;
     }
     const struct msg *close = NULL;
     for (size_t i = 0; i < n; i++)
         if (ms[i]->opcode == FRAME_OP_CLOSE)
             close = ms[i];
-    pthread_mutex_lock(&c->write_lock);
-    if (!c->close_sent) {
+    pthread_mutex_lock(&t->write_lock);
+    if (!t->close_sent) {
         if (close) /* the one close this connection sends: count it by code (empty: 1005) */
-            count_close(c->ws, close->len >= 2 ? ((unsigned char)close->data[0] << 8) |
-                                                     (unsigned char)close->data[1]
-                                               : 1005);
-        struct mg_connection *conn = (struct mg_connection *)c->conn;
+            ws_count_close(t->ws->ctr, close->len >= 2 ? ((unsigned char)close->data[0] << 8) |
+                                                             (unsigned char)close->data[1]
+                                                       : 1005);
+        struct mg_connection *conn = (struct mg_connection *)t->conn;
         mg_lock_connection(conn);
         int rc = mg_write(conn, out, len);
         mg_unlock_connection(conn);
         ok = rc >= 0 && (size_t)rc == len;
         if (ok || close) {
-            atomic_fetch_add(&c->ws->msgs_out, n);
-            atomic_fetch_add(&c->ws->bytes_out, payload);
+            atomic_fetch_add(&t->ws->ctr->msgs_out, n);
+            atomic_fetch_add(&t->ws->ctr->bytes_out, payload);
         }
         if (close) {
-            c->close_sent = true;
+            t->close_sent = true;
             ok = false;
         }
     }
-    pthread_mutex_unlock(&c->write_lock);
+    pthread_mutex_unlock(&t->write_lock);
     return ok;
 }
 
-/* Sends one frame now (from the reader thread: pongs and closes). */
-static bool write_frame(struct ws_conn *c, int opcode, const char *data, size_t len)
+static void tls_send_now(struct tls_sess *t, struct msg *m)
 {
-    struct msg *m = msg_new(opcode, data, len);
-    bool ok = m && write_msgs(c, &m, 1);
-    msg_unref(m);
-    return ok;
-}
-
-/* Sends a close frame now (code 0: empty body), unless one already went out. */
-static void send_close_now(struct ws_conn *c, unsigned code, const char *reason)
-{
-    struct msg *m = msg_close(code, reason);
     if (m)
-        write_msgs(c, &m, 1);
+        tls_write(t, &m, 1);
     msg_unref(m);
 }
 
 /* Asks CivetWeb's reader loop to end (it notices within websocket_timeout_ms). Only while the
  * close handler has not run: after that conn may belong to another client. */
-static void request_close(struct ws_conn *c)
+static void tls_request_close(struct tls_sess *t)
 {
-    pthread_mutex_lock(&c->lock);
-    if (!c->loop_running)
-        c->close_pending = true; /* on_ready has not returned: it closes on its own thread */
-    else if (!c->reader_done)
-        mg_close_connection((struct mg_connection *)c->conn);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_lock(&t->lock);
+    if (!t->loop_running)
+        t->close_pending = true; /* on_ready has not returned: it closes on its own thread */
+    else if (!t->reader_done)
+        mg_close_connection((struct mg_connection *)t->conn);
+    pthread_mutex_unlock(&t->lock);
 }
 
 /* CivetWeb 1.15 gives no access to a connection's socket, and a writer blocked on a client that
  * stopped reading only notices mg_stop after a 2 s poll quantum. At shutdown we find the socket by
- * its peer address among our descriptors and shut it down, which wakes both threads at once.
- * Only while the close handler has not run, so the socket is still this connection's. */
-static void abort_socket(struct ws_conn *c)
+ * its peer address and shut it down, which wakes both threads at once. Only while the close
+ * handler has not run, so the socket is still this connection's. */
+static void tls_abort_socket(struct tls_sess *t)
 {
-    pthread_mutex_lock(&c->lock);
-    DIR *dir = c->reader_done ? NULL : opendir("/proc/self/fd");
-    struct dirent *de;
-    while (dir && (de = readdir(dir))) {
-        int fd = atoi(de->d_name);
-        struct sockaddr_in sa;
-        socklen_t len = sizeof(sa);
-        char ip[INET_ADDRSTRLEN];
-        if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd == dirfd(dir) ||
-            getpeername(fd, (struct sockaddr *)&sa, &len) != 0 || sa.sin_family != AF_INET ||
-            ntohs(sa.sin_port) != c->remote_port ||
-            !inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip)) || strcmp(ip, c->remote_addr))
-            continue;
-        shutdown(fd, SHUT_RDWR);
-        break;
+    pthread_mutex_lock(&t->lock);
+    if (!t->reader_done) {
+        struct adopt_peer peer = {t->remote_addr, t->remote_port, t->server_port};
+        int fd = adopt_find(&peer);
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
     }
-    if (dir)
-        closedir(dir);
-    pthread_mutex_unlock(&c->lock);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pthread_mutex_unlock(&t->lock);
 }
 
 /* Keep-alive, run by the writer between batches: after ping_interval of silence from the client
- * send a ping (browsers answer on their own); after WS_IDLE_INTERVALS intervals of silence the
- * peer is gone (a phone that vanished, a dead NAT mapping): close 1001. Returns false when it
- * closed. *next_ping is when the next ping may go. */
-static bool keepalive(struct ws_conn *c, int64_t interval_ms, int64_t *next_ping)
+ * send a ping; after CONN_IDLE_PINGS intervals of silence the peer is gone: close 1001. Returns
+ * false when it closed. *next_ping is when the next ping may go. */
+static bool tls_keepalive(struct tls_sess *t, int64_t interval_ms, int64_t *next_ping)
 {
-    int64_t now = mono_ms(), quiet = now - atomic_load(&c->last_rx_ms);
-    if (quiet >= WS_IDLE_INTERVALS * interval_ms) {
-        log_info(c->id, "nothing from the client for %lld s: closing", (long long)quiet / 1000);
-        send_close_now(c, FRAME_CLOSE_GOING_AWAY, "idle timeout");
+    int64_t now = clock_mono_ms(), quiet = now - atomic_load(&t->last_rx_ms);
+    if (quiet >= CONN_IDLE_PINGS * interval_ms) {
+        log_info(atomic_load(&t->id), "nothing from the client for %lld s: closing",
+                 (long long)quiet / 1000);
+        tls_send_now(t, msg_close(FRAME_CLOSE_GOING_AWAY, "idle timeout"));
         return false;
     }
     if (quiet >= interval_ms && now >= *next_ping) {
-        write_frame(c, FRAME_OP_PING, "huddle", 6);
+        tls_send_now(t, msg_new(FRAME_OP_PING, "huddle", 6));
         *next_ping = now + interval_ms;
     }
     return true;
 }
 
-static void *writer_main(void *arg)
+static void *tls_writer_main(void *arg)
 {
-    struct ws_conn *c = arg;
+    struct tls_sess *t = arg;
     struct msg *batch[WS_BATCH];
-    int64_t interval_ms = (int64_t)c->ws->cfg->ping_interval * 1000, next_ping = 0;
+    int64_t interval_ms = (int64_t)t->ws->cfg->ping_interval * 1000, next_ping = 0;
     int n;
     for (;;) {
-        if (interval_ms && !keepalive(c, interval_ms, &next_ping)) {
-            request_close(c);
+        if (interval_ms && !tls_keepalive(t, interval_ms, &next_ping)) {
+            tls_request_close(t);
             break;
         }
-        n = outq_pop_batch(c->q, batch, WS_BATCH, WS_BATCH_BYTES,
+        n = outq_pop_batch(t->q, batch, WS_BATCH, WS_BATCH_BYTES,
                            interval_ms ? (int)(interval_ms / 2) : -1);
         if (n == -ETIMEDOUT)
             continue;
         if (n <= 0)
             break;
-        /* nothing after a close frame */
-        int k = 0;
+        int k = 0; /* nothing after a close frame */
         bool has_close = false;
         while (k < n && !has_close)
             has_close = batch[k++]->opcode == FRAME_OP_CLOSE;
-        bool ok = write_msgs(c, batch, (size_t)k);
+        bool ok = tls_write(t, batch, (size_t)k);
         for (int i = 0; i < n; i++)
             msg_unref(batch[i]);
         if (!ok) {
             if (!has_close)
-                log_info(c->id, "write failed: closing");
-            request_close(c);
+                log_info(atomic_load(&t->id), "write failed: closing");
+            tls_request_close(t);
             break;
         }
     }
     return NULL;
 }
 
-/* hub_ops.send: queue only, never block. */
-bool ws_hub_send(void *sink, struct msg *m)
+/* sink.send for TLS sessions, on the loop thread: queue only, never block. */
+static bool tls_sink_send(struct sink *sk, struct msg *m)
 {
-    struct ws_conn *c = sink;
-    int rc = outq_push(c->q, m, c->ws->overflow_close);
+    struct tls_sess *t = (struct tls_sess *)sk;
+    int rc = outq_push(t->q, m, t->ws->overflow_close);
     if (rc == -ENOBUFS)
-        log_warn(c->id, "send queue overflow: closing with 1008");
+        log_warn(atomic_load(&t->id), "send queue overflow: closing with 1008");
     return rc == 0;
+}
+
+/* --- TLS sessions: tasks run on the loop --- */
+
+struct tls_task {
+    struct loop_task task;
+    struct tls_sess *t;
+    int opcode;
+    size_t len;
+    char data[]; /* a message: len bytes */
+};
+
+static void run_tls_connect(struct loop *lp, struct loop_task *task)
+{
+    struct tls_task *tt = (struct tls_task *)task;
+    struct tls_sess *t = tt->t;
+    t->session = hub_connect(loop_hub(lp), &t->sink);
+    if (t->session) {
+        atomic_store(&t->id, hub_session_id(t->session));
+        log_info(hub_session_id(t->session), "connected from %s:%d (TLS)", t->remote_addr,
+                 t->remote_port);
+    } else {
+        log_error(0, "cannot start session: closing with 1011");
+        struct msg *m = msg_close(FRAME_CLOSE_INTERNAL, "server error");
+        if (m)
+            outq_push_final(t->q, m);
+        msg_unref(m);
+    }
+    free(tt);
+}
+
+static void run_tls_message(struct loop *lp, struct loop_task *task)
+{
+    struct tls_task *tt = (struct tls_task *)task;
+    struct tls_sess *t = tt->t;
+    if (t->session)
+        conn_deliver(loop_conns(lp), t->session, atomic_load(&t->id), tt->opcode, tt->data,
+                     tt->len);
+    free(tt);
+}
+
+static void run_tls_disconnect(struct loop *lp, struct loop_task *task)
+{
+    struct tls_task *tt = (struct tls_task *)task;
+    struct tls_sess *t = tt->t;
+    hub_disconnect(loop_hub(lp), t->session);
+    t->session = NULL;
+    tls_unref(t);
+    free(tt);
+}
+
+/* Posts a task for t (with a copy of data); false when out of memory or the loop stopped. */
+static bool tls_post(struct tls_sess *t, void (*run)(struct loop *, struct loop_task *),
+                     int opcode, const char *data, size_t len)
+{
+    struct tls_task *tt = malloc(sizeof(*tt) + len + 1);
+    if (!tt)
+        return false;
+    tt->task.run = run;
+    tt->t = t;
+    tt->opcode = opcode;
+    tt->len = len;
+    if (len)
+        memcpy(tt->data, data, len);
+    tt->data[len] = '\0';
+    if (loop_post(t->ws->lp, &tt->task))
+        return true;
+    free(tt);
+    return false;
 }
 
 /* --- CivetWeb callbacks --- */
@@ -327,20 +351,31 @@ static bool origin_allowed(const struct config *cfg, const struct mg_connection 
         const char *p = strstr(origin, "://");
         return host && p && !strcasecmp(p + 3, host);
     }
-    size_t olen = strlen(origin);
-    for (const char *s = allowed; *s;) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        const char *e = s;
-        while (*e && *e != ',')
-            e++;
-        const char *t = e;
-        while (t > s && t[-1] == ' ')
-            t--;
-        if ((size_t)(t - s) == olen && !strncasecmp(s, origin, olen))
+    size_t olen = strlen(origin), len;
+    const char *cur = allowed, *item;
+    while (strlist_next(&cur, &item, &len))
+        if (len == olen && !strncasecmp(item, origin, olen))
             return true;
-        s = e;
-    }
+    return false;
+}
+
+/* Takes a session slot if one is free (max_connections; TLS sessions also hold a worker thread,
+ * so they get at most num_threads - CFG_HTTP_RESERVED). */
+static bool take_slot(struct ws_server *ws, bool tls)
+{
+    unsigned max = (unsigned)ws->cfg->max_connections;
+    unsigned cur = atomic_load(&ws->ctr->open);
+    do {
+        if (cur >= max)
+            return false;
+    } while (!atomic_compare_exchange_weak(&ws->ctr->open, &cur, cur + 1));
+    if (!tls)
+        return true;
+    unsigned tmax = (unsigned)(ws->cfg->num_threads - CFG_HTTP_RESERVED);
+    if (atomic_fetch_add(&ws->ctr->tls_open, 1) < tmax)
+        return true;
+    atomic_fetch_sub(&ws->ctr->tls_open, 1);
+    release_slot(ws);
     return false;
 }
 
@@ -348,160 +383,162 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
 {
     struct ws_server *ws = cbdata;
     struct mg_connection *conn = (struct mg_connection *)cconn;
+    const struct mg_request_info *ri = mg_get_request_info(cconn);
+    bool tls = ri && ri->is_ssl;
     if (atomic_load(&ws->stopping)) {
         raw_reply(conn, 503, "Service Unavailable", NULL, "shutting down\n");
         return 1;
     }
     if (!origin_allowed(ws->cfg, cconn)) {
-        atomic_fetch_add(&ws->refused_origin, 1);
+        atomic_fetch_add(&ws->ctr->refused_origin, 1);
         log_warn(0, "refused WebSocket from origin '%s'", mg_get_header(cconn, "Origin"));
         raw_reply(conn, 403, "Forbidden", NULL, "origin not allowed\n");
         return 1;
     }
-    struct ws_conn *c = calloc(1, sizeof(*c));
-    if (!c) {
-        raw_reply(conn, 503, "Service Unavailable", NULL, "out of memory\n");
-        return 1;
-    }
-    c->ws = ws;
-    c->conn = cconn;
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_mutex_init(&c->write_lock, NULL);
-    frame_asm_init(&c->fa, (size_t)ws->cfg->max_message_bytes);
-    c->q = outq_new((size_t)ws->cfg->send_queue_bytes, (size_t)ws->cfg->send_queue_messages);
-    pthread_mutex_lock(&ws->lock);
-    bool full = ws->count >= (unsigned)ws->cfg->max_connections;
-    if (!full && c->q) {
-        c->next = ws->conns;
-        if (ws->conns)
-            ws->conns->prev = c;
-        ws->conns = c;
-        ws->count++;
-    }
-    pthread_mutex_unlock(&ws->lock);
-    if (full || !c->q) {
-        wsc_free(c);
-        atomic_fetch_add(&ws->refused_full, 1);
-        log_warn(0, "refused WebSocket: server full (max_connections %d)",
-                 ws->cfg->max_connections);
+    if (!take_slot(ws, tls)) {
+        atomic_fetch_add(&ws->ctr->refused_full, 1);
+        log_warn(0, "refused WebSocket: server full (max_connections %d%s)",
+                 ws->cfg->max_connections, tls ? ", or every TLS worker busy" : "");
         raw_reply(conn, 503, "Service Unavailable", "Retry-After: 5\r\n", "server full\n");
         return 1;
     }
-    mg_set_user_connection_data(cconn, c);
+    if (!tls) {
+        mg_set_user_connection_data(cconn, &ws->reserved);
+        return 0;
+    }
+    struct tls_sess *t = calloc(1, sizeof(*t));
+    if (t)
+        t->q = outq_new((size_t)ws->cfg->send_queue_bytes, (size_t)ws->cfg->send_queue_messages);
+    if (!t || !t->q) {
+        free(t);
+        atomic_fetch_sub(&ws->ctr->tls_open, 1);
+        release_slot(ws);
+        raw_reply(conn, 503, "Service Unavailable", NULL, "out of memory\n");
+        return 1;
+    }
+    t->sink.send = tls_sink_send;
+    t->ws = ws;
+    t->conn = cconn;
+    atomic_init(&t->refs, 1);
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->write_lock, NULL);
+    frame_asm_init(&t->fa, (size_t)ws->cfg->max_message_bytes);
+    mg_set_user_connection_data(cconn, t);
     return 0;
 }
 
-static struct ws_conn *lookup(struct ws_server *ws, const struct mg_connection *conn)
+/* Plain WebSocket: hand the socket to the loop. CivetWeb's read loop then sees end-of-file on
+ * its old descriptor, calls on_close (user data NULL: nothing to do) and frees the worker. */
+static void ready_plain(struct ws_server *ws, struct mg_connection *conn,
+                        const struct mg_request_info *ri)
 {
-    struct ws_conn *c = mg_get_user_connection_data(conn);
-    if (c)
-        return c;
+    struct adopt_peer peer = {ri->remote_addr, ri->remote_port, ri->server_port};
+    int fd = adopt_take(&peer);
+    if (fd >= 0) {
+        mg_set_user_connection_data(conn, NULL); /* the slot goes with the socket */
+        if (loop_adopt(ws->lp, fd, ri->remote_addr, ri->remote_port))
+            return;
+        /* the loop has stopped: nobody will serve it */
+        adopt_release(fd);
+        close(fd);
+        release_slot(ws);
+        return;
+    }
+    atomic_fetch_add(&ws->ctr->adopt_failed, 1);
+    log_error(0, "cannot take over the WebSocket from %s:%d (%s): closing with 1011",
+              ri->remote_addr, ri->remote_port, strerror(-fd));
+    mg_set_user_connection_data(conn, &ws->failed);
+    struct msg *m = msg_close(FRAME_CLOSE_INTERNAL, "server error");
+    if (m) {
+        ws_count_close(ws->ctr, FRAME_CLOSE_INTERNAL);
+        mg_lock_connection(conn);
+        mg_write(conn, m->frame, m->frame_len);
+        mg_unlock_connection(conn);
+    }
+    msg_unref(m);
+}
+
+static void ready_tls(struct ws_server *ws, struct mg_connection *conn, struct tls_sess *t,
+                      const struct mg_request_info *ri)
+{
+    snprintf(t->remote_addr, sizeof(t->remote_addr), "%s", ri->remote_addr);
+    t->remote_port = ri->remote_port;
+    t->server_port = ri->server_port;
+    atomic_store(&t->last_rx_ms, clock_mono_ms());
     pthread_mutex_lock(&ws->lock);
-    c = find_locked(ws, conn);
+    t->listed = true;
+    t->next = ws->tls;
+    if (ws->tls)
+        ws->tls->prev = t;
+    ws->tls = t;
     pthread_mutex_unlock(&ws->lock);
-    return c;
+    atomic_fetch_add(&t->refs, 1); /* the loop's */
+    bool posted = tls_post(t, run_tls_connect, 0, NULL, 0);
+    if (!posted)
+        atomic_fetch_sub(&t->refs, 1);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WS_WRITER_STACK);
+    t->writer_started = posted && pthread_create(&t->writer, &attr, tls_writer_main, t) == 0;
+    pthread_attr_destroy(&attr);
+    atomic_fetch_add(&ws->ctr->accepted, 1);
+    if (!t->writer_started) {
+        log_error(0, "cannot start TLS session: closing with 1011");
+        tls_send_now(t, msg_close(FRAME_CLOSE_INTERNAL, "server error"));
+    }
+    /* Before the read loop starts, mg_close_connection closes the connection outright instead of
+     * flagging it, so the writer must not call it from its thread: we do it here, on ours. */
+    pthread_mutex_lock(&t->lock);
+    t->loop_running = true;
+    bool close_now = t->close_pending || !t->writer_started;
+    pthread_mutex_unlock(&t->lock);
+    if (close_now)
+        mg_close_connection(conn);
 }
 
 static void on_ready(struct mg_connection *conn, void *cbdata)
 {
     struct ws_server *ws = cbdata;
-    struct ws_conn *c = lookup(ws, conn);
-    if (!c)
-        return;
+    void *ud = mg_get_user_connection_data(conn);
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    if (ri) {
-        snprintf(c->remote_addr, sizeof(c->remote_addr), "%s", ri->remote_addr);
-        c->remote_port = ri->remote_port;
-    }
-    atomic_store(&c->last_rx_ms, mono_ms());
-    /* READY before the writer exists: ws_connection_closed may then run on the writer thread */
-    pthread_mutex_lock(&ws->lock);
-    c->state = WSC_READY;
-    pthread_mutex_unlock(&ws->lock);
-    c->session = hub_connect(ws->hub, c);
-    if (c->session)
-        c->id = hub_session_id(c->session);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WS_WRITER_STACK);
-    c->writer_started = c->session && pthread_create(&c->writer, &attr, writer_main, c) == 0;
-    pthread_attr_destroy(&attr);
-    atomic_fetch_add(&ws->accepted, 1);
-    log_info(c->id, "connected from %s (%s)", ri ? ri->remote_addr : "?",
-             ri && ri->local_uri ? ri->local_uri : "/");
-    if (!c->writer_started) {
-        log_error(c->id, "cannot start session: closing with 1011");
-        send_close_now(c, FRAME_CLOSE_INTERNAL, "server error");
-    }
-    /* Before the read loop starts, mg_close_connection closes the connection outright instead of
-     * flagging it, so the writer must not call it from its thread: we do it here, on ours. */
-    pthread_mutex_lock(&c->lock);
-    c->loop_running = true;
-    bool close_now = c->close_pending || !c->writer_started;
-    pthread_mutex_unlock(&c->lock);
-    if (close_now)
-        mg_close_connection(conn);
-}
-
-/* Copies up to WS_LOG_TEXT_MAX bytes of valid UTF-8 into a printable, single-line string. */
-static char *log_text(const char *s, size_t len)
-{
-    size_t cut = len < WS_LOG_TEXT_MAX ? len : WS_LOG_TEXT_MAX;
-    while (cut < len && cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-        cut--;
-    char *out = malloc(cut * 4 + 8);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < cut; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f)
-            o += (size_t)sprintf(out + o, "\\x%02x", ch);
-        else
-            out[o++] = (char)ch;
-    }
-    if (cut < len)
-        o += (size_t)sprintf(out + o, "...");
-    out[o] = '\0';
-    return out;
+    if (!ud || !ri)
+        return;
+    if (ud == &ws->reserved)
+        ready_plain(ws, conn, ri);
+    else
+        ready_tls(ws, conn, ud, ri);
 }
 
 static int on_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
 {
     struct ws_server *ws = cbdata;
-    struct ws_conn *c = lookup(ws, conn);
+    void *ud = mg_get_user_connection_data(conn);
     struct frame_out out;
-    if (!c || !c->session)
-        return 0;
-    atomic_store(&c->last_rx_ms, mono_ms());
-    switch (frame_asm_feed(&c->fa, (unsigned)bits, data, len, &out)) {
+    if (!ud || ud == &ws->reserved || ud == &ws->failed)
+        return 0; /* adopted (the old descriptor is dead) or failed: let CivetWeb go */
+    struct tls_sess *t = ud;
+    atomic_store(&t->last_rx_ms, clock_mono_ms());
+    switch (frame_asm_feed(&t->fa, (unsigned)bits, data, len, &out)) {
     case FRAME_NONE:
     case FRAME_PONG:
         return 1;
     case FRAME_PING:
-        write_frame(c, FRAME_OP_PONG, out.data, out.len);
+        tls_send_now(t, msg_new(FRAME_OP_PONG, out.data, out.len));
         return 1;
-    case FRAME_MESSAGE: {
-        atomic_fetch_add(&ws->msgs_in, 1);
-        atomic_fetch_add(&ws->bytes_in, out.len);
-        /* the seed's decoded-message line; chat inside a room is private: DEBUG only */
-        enum log_level lvl = hub_session_in_room(c->session) ? LOG_DEBUG : LOG_INFO;
-        if (log_enabled(lvl)) {
-            char *t = log_text(out.data, out.len);
-            log_msg(lvl, c->id, "recv %s %zu B: %s",
-                    out.opcode == FRAME_OP_TEXT ? "text" : "binary", out.len, t ? t : "");
-            free(t);
+    case FRAME_MESSAGE:
+        if (!tls_post(t, run_tls_message, out.opcode, out.data, out.len)) {
+            tls_send_now(t, msg_close(FRAME_CLOSE_INTERNAL, "server error"));
+            return 0;
         }
-        hub_handle(ws->hub, c->session, out.data, out.len);
         return 1;
-    }
     case FRAME_CLOSE:
-        log_info(c->id, "client closed (%u)", (unsigned)out.code);
-        send_close_now(c, out.code, NULL);
+        log_info(atomic_load(&t->id), "client closed (%u)", (unsigned)out.code);
+        tls_send_now(t, msg_close(out.code, NULL));
         return 0;
     case FRAME_FAIL:
-        log_info(c->id, "protocol error: %s: closing with %u", out.reason, (unsigned)out.code);
-        send_close_now(c, out.code, out.reason);
+        log_info(atomic_load(&t->id), "protocol error: %s: closing with %u", out.reason,
+                 (unsigned)out.code);
+        tls_send_now(t, msg_close(out.code, out.reason));
         return 0;
     }
     return 0;
@@ -510,67 +547,72 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
 static void on_close(const struct mg_connection *conn, void *cbdata)
 {
     struct ws_server *ws = cbdata;
-    pthread_mutex_lock(&ws->lock);
-    struct ws_conn *c = find_locked(ws, conn);
-    if (c)
-        c->state = WSC_CLOSED;
-    pthread_mutex_unlock(&ws->lock);
-    if (!c)
-        return;
-    pthread_mutex_lock(&c->lock);
-    c->reader_done = true;
-    pthread_mutex_unlock(&c->lock);
-    pthread_mutex_lock(&c->write_lock);
-    bool clean = c->close_sent;
-    pthread_mutex_unlock(&c->write_lock);
-    if (!clean)
-        count_close(ws, 1006);
-    hub_disconnect(ws->hub, c->session); /* no more pushes after this */
-    outq_stop(c->q);
-    if (c->writer_started)
-        pthread_join(c->writer, NULL);
-    log_info(c->id, "disconnected");
+    void *ud = mg_get_user_connection_data(conn);
+    if (!ud || ud == &ws->reserved || ud == &ws->failed)
+        return; /* connection_close releases a slot still held */
+    struct tls_sess *t = ud;
     mg_set_user_connection_data(conn, NULL);
+    pthread_mutex_lock(&t->lock);
+    t->reader_done = true;
+    pthread_mutex_unlock(&t->lock);
+    pthread_mutex_lock(&t->write_lock);
+    bool clean = t->close_sent;
+    pthread_mutex_unlock(&t->write_lock);
+    if (!clean)
+        ws_count_close(ws->ctr, 1006);
+    outq_stop(t->q); /* the loop's pushes fail from now on: the hub treats it as gone */
+    if (t->writer_started)
+        pthread_join(t->writer, NULL);
+    log_info(atomic_load(&t->id), "disconnected");
     pthread_mutex_lock(&ws->lock);
-    unlink_locked(ws, c);
+    if (t->listed) {
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            ws->tls = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        t->listed = false;
+    }
     pthread_mutex_unlock(&ws->lock);
-    wsc_free(c);
+    /* the loop's reference goes with the disconnect task (after every message task) */
+    if (atomic_load(&t->refs) > 1 && !tls_post(t, run_tls_disconnect, 0, NULL, 0))
+        atomic_fetch_sub(&t->refs, 1); /* loop stopped: it disconnected everyone already */
+    atomic_fetch_sub(&ws->ctr->tls_open, 1);
+    release_slot(ws);
+    tls_unref(t);
 }
 
 void ws_connection_closed(struct ws_server *ws, const struct mg_connection *conn)
 {
-    /* Only the user data, no table lock: this can run on a writer thread that holds c->lock
-     * (request_close racing the end of the read loop), and there the state is READY. A NEW
-     * connection is only ever seen here on its own worker thread. */
-    struct ws_conn *c = ws ? mg_get_user_connection_data(conn) : NULL;
-    if (!c || c->state != WSC_NEW)
+    void *ud = ws ? mg_get_user_connection_data(conn) : NULL;
+    if (!ud)
         return;
-    pthread_mutex_lock(&ws->lock);
-    unlink_locked(ws, c);
-    pthread_mutex_unlock(&ws->lock);
-    wsc_free(c); /* handshake failed after connect accepted it */
-}
-
-static void *ticker_main(void *arg)
-{
-    struct ws_server *ws = arg;
-    const struct timespec tick = {0, WS_TICK_MS * 1000000L};
-    while (!atomic_load(&ws->stopping)) {
-        nanosleep(&tick, NULL);
-        hub_flush_rooms(ws->hub);
+    if (ud == &ws->reserved || ud == &ws->failed) {
+        mg_set_user_connection_data(conn, NULL);
+        release_slot(ws);
+        return;
     }
-    return NULL;
+    /* A TLS session whose handshake failed after on_connect accepted it (on_close never ran:
+     * on_close clears the user data). */
+    struct tls_sess *t = ud;
+    mg_set_user_connection_data(conn, NULL);
+    atomic_fetch_sub(&ws->ctr->tls_open, 1);
+    release_slot(ws);
+    tls_unref(t);
 }
 
-struct ws_server *ws_new(struct hub *hub, const struct config *cfg)
+struct ws_server *ws_new(struct loop *lp, struct ws_counters *ctr, const struct config *cfg)
 {
     struct ws_server *ws = calloc(1, sizeof(*ws));
     if (!ws)
         return NULL;
-    ws->hub = hub;
+    ws->lp = lp;
+    ws->ctr = ctr;
     ws->cfg = cfg;
     ws->overflow_close = msg_close(FRAME_CLOSE_POLICY, "send queue overflow");
-    if (!ws->overflow_close) {
+    if (!ws->overflow_close || adopt_init() < 0) {
+        msg_unref(ws->overflow_close);
         free(ws);
         return NULL;
     }
@@ -582,43 +624,24 @@ void ws_register(struct ws_server *ws, struct mg_context *ctx)
 {
     mg_set_websocket_handler(ctx, "/", on_connect, on_ready, on_data, on_close, ws);
     mg_set_websocket_handler(ctx, "/ws", on_connect, on_ready, on_data, on_close, ws);
-    if (!ws->ticker_started) {
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, WS_WRITER_STACK);
-        ws->ticker_started = pthread_create(&ws->ticker, &attr, ticker_main, ws) == 0;
-        pthread_attr_destroy(&attr);
-    }
 }
 
 unsigned ws_shutdown(struct ws_server *ws, unsigned timeout_ms)
 {
     atomic_store(&ws->stopping, true);
     pthread_mutex_lock(&ws->lock);
-    for (struct ws_conn *c = ws->conns; c; c = c->next) {
-        if (c->state != WSC_READY)
-            continue;
+    for (struct tls_sess *t = ws->tls; t; t = t->next) {
         struct msg *m = msg_close(FRAME_CLOSE_GOING_AWAY, "server shutting down");
         if (m)
-            outq_push_final(c->q, m); /* -EPIPE: already closing, nothing to add */
+            outq_push_final(t->q, m); /* -EPIPE: already closing, nothing to add */
         msg_unref(m);
     }
     pthread_mutex_unlock(&ws->lock);
-    unsigned left = 0;
-    for (unsigned waited = 0;; waited += 20) {
-        pthread_mutex_lock(&ws->lock);
-        left = ws->count;
-        pthread_mutex_unlock(&ws->lock);
-        if (!left || waited >= timeout_ms)
-            break;
-        usleep(20 * 1000);
-    }
+    unsigned left = loop_shutdown(ws->lp, timeout_ms);
     if (left) {
-        /* clients that did not take their close in time (e.g. stopped reading): cut them off */
         pthread_mutex_lock(&ws->lock);
-        for (struct ws_conn *c = ws->conns; c; c = c->next)
-            if (c->state == WSC_READY)
-                abort_socket(c);
+        for (struct tls_sess *t = ws->tls; t; t = t->next)
+            tls_abort_socket(t);
         pthread_mutex_unlock(&ws->lock);
     }
     return left;
@@ -628,27 +651,26 @@ void ws_free(struct ws_server *ws)
 {
     if (!ws)
         return;
-    atomic_store(&ws->stopping, true);
-    if (ws->ticker_started)
-        pthread_join(ws->ticker, NULL);
     msg_unref(ws->overflow_close);
     pthread_mutex_destroy(&ws->lock);
+    adopt_cleanup();
     free(ws);
 }
 
 void ws_get_stats(struct ws_server *ws, struct ws_stats *st)
 {
+    struct ws_counters *c = ws->ctr;
     memset(st, 0, sizeof(*st));
-    pthread_mutex_lock(&ws->lock);
-    st->open = ws->count;
-    pthread_mutex_unlock(&ws->lock);
-    st->accepted = atomic_load(&ws->accepted);
-    st->refused_full = atomic_load(&ws->refused_full);
-    st->refused_origin = atomic_load(&ws->refused_origin);
-    st->msgs_in = atomic_load(&ws->msgs_in);
-    st->bytes_in = atomic_load(&ws->bytes_in);
-    st->msgs_out = atomic_load(&ws->msgs_out);
-    st->bytes_out = atomic_load(&ws->bytes_out);
+    st->open = atomic_load(&c->open);
+    st->tls_open = atomic_load(&c->tls_open);
+    st->accepted = atomic_load(&c->accepted);
+    st->refused_full = atomic_load(&c->refused_full);
+    st->refused_origin = atomic_load(&c->refused_origin);
+    st->adopt_failed = atomic_load(&c->adopt_failed);
+    st->msgs_in = atomic_load(&c->msgs_in);
+    st->bytes_in = atomic_load(&c->bytes_in);
+    st->msgs_out = atomic_load(&c->msgs_out);
+    st->bytes_out = atomic_load(&c->bytes_out);
     for (unsigned i = 0; i < WS_CLOSE_SLOTS; i++)
-        st->closes[i] = atomic_load(&ws->closes[i]);
+        st->closes[i] = atomic_load(&c->closes[i]);
 }

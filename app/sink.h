@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* What the hub sends to: the first member of every transport's session struct (a WebSocket on
+ * the event loop, or a TLS WebSocket on a CivetWeb thread), so the hub needs no transport. */
+#ifndef HUDDLE_SINK_H
+#define HUDDLE_SINK_H
+
+#include <stdbool.h>
+#include "msg.h"
+
+struct sink {
+    /* Queues m (taking its own reference) without blocking; false when the session cannot take
+     * it (its queue overflowed, or it is closing). Called on the loop thread only. */
+    bool (*send)(struct sink *sk, struct msg *m);
+};
+
+/* hub_ops.send for sinks: dispatches to sk->send. */
+static inline bool sink_send(void *sk, struct msg *m)
+{
+    return ((struct sink *)sk)->send((struct sink *)sk, m);
+}
+
+#endif
