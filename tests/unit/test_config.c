@@ -78,17 +78,18 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.listening_port, 3003);
     assert_string_equal(cfg.document_root, "www");
     assert_string_equal(cfg.greeting, "hello!");
-    assert_int_equal(cfg.num_threads, 256);
+    assert_int_equal(cfg.num_threads, 64);
     assert_int_equal(cfg.max_message_bytes, 65536);
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_int_equal(cfg.max_room_members, 8);
     assert_int_equal(cfg.max_rooms, 1000);
-    assert_int_equal(cfg.max_connections, 200);
+    assert_int_equal(cfg.max_connections, 10000);
     assert_int_equal(cfg.send_queue_bytes, 1048576);
     assert_int_equal(cfg.send_queue_messages, 1024);
     assert_int_equal(cfg.rate_limit_per_sec, 100);
     assert_int_equal(cfg.rate_limit_burst, 500);
     assert_int_equal(cfg.ping_interval, 25);
+    assert_int_equal(cfg.stall_timeout_ms, 10000);
     assert_string_equal(cfg.ice_servers, "stun:stun.l.google.com:19302");
     assert_string_equal(cfg.turn_username, "");
     assert_string_equal(cfg.turn_credential, "");
@@ -127,9 +128,9 @@ static const char *const all_keys[] = {
     "bind_address",       "listening_port",    "document_root",    "greeting",
     "num_threads",        "max_message_bytes", "log_level",        "max_room_members",
     "max_rooms",          "max_connections",   "send_queue_bytes", "send_queue_messages",
-    "rate_limit_per_sec", "rate_limit_burst",  "ping_interval",    "ice_servers",
-    "turn_username",      "turn_credential",   "ssl_port",         "ssl_certificate",
-    "redirect_to_https",  "allowed_origins",   "access_log",
+    "rate_limit_per_sec", "rate_limit_burst",  "ping_interval",    "stall_timeout_ms",
+    "ice_servers",        "turn_username",     "turn_credential",  "ssl_port",
+    "ssl_certificate",    "redirect_to_https", "allowed_origins",  "access_log",
 };
 #define N_KEYS (sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -163,11 +164,13 @@ static void test_file_sets_every_key(void **state)
                                "log_level = debug\n"
                                "max_room_members = 1000\n"
                                "max_rooms = 100000\n"
-                               "max_connections = 496\n"
+                               "max_connections = 1000000\n"
                                "send_queue_bytes = 1073741824\n"
                                "send_queue_messages = 1000000\n"
                                "rate_limit_per_sec = 0\n"
                                "rate_limit_burst = 1\n"
+                               "ping_interval = 3600\n"
+                               "stall_timeout_ms = 100\n"
                                "ice_servers = stun:a.example:3478,turn:b.example,turns:c.example\n"
                                "turn_username = alice\n"
                                "turn_credential = s3cret\n"
@@ -188,11 +191,13 @@ static void test_file_sets_every_key(void **state)
     assert_int_equal(cfg.log_level, LOG_DEBUG);
     assert_int_equal(cfg.max_room_members, 1000);
     assert_int_equal(cfg.max_rooms, 100000);
-    assert_int_equal(cfg.max_connections, 496);
+    assert_int_equal(cfg.max_connections, 1000000);
     assert_int_equal(cfg.send_queue_bytes, 1073741824L);
     assert_int_equal(cfg.send_queue_messages, 1000000);
     assert_int_equal(cfg.rate_limit_per_sec, 0);
     assert_int_equal(cfg.rate_limit_burst, 1);
+    assert_int_equal(cfg.ping_interval, 3600);
+    assert_int_equal(cfg.stall_timeout_ms, 100);
     assert_string_equal(cfg.ice_servers, "stun:a.example:3478,turn:b.example,turns:c.example");
     assert_string_equal(cfg.turn_username, "alice");
     assert_string_equal(cfg.turn_credential, "s3cret");
@@ -216,12 +221,13 @@ static const struct {
     {"max_message_bytes", "125", "124", "16777216", "16777217"},
     {"max_room_members", "1", "0", "1000", "1001"},
     {"max_rooms", "1", "0", "100000", "100001"},
-    {"max_connections", "1", "0", "100000", "100001"},
+    {"max_connections", "1", "0", "1000000", "1000001"},
     {"send_queue_bytes", "1024", "1023", "1073741824", "1073741825"},
     {"send_queue_messages", "1", "0", "1000000", "1000001"},
     {"rate_limit_per_sec", "0", "-1", "1000000", "1000001"},
     {"rate_limit_burst", "1", "0", "1000000", "1000001"},
     {"ping_interval", "0", "-1", "3600", "3601"},
+    {"stall_timeout_ms", "100", "99", "600000", "600001"},
 };
 
 static void assert_rejected(struct config *cfg, const char *key, const char *value,
@@ -730,7 +736,7 @@ static void test_env_over_file_flags_over_env(void **state)
     assert_string_equal(cfg.greeting, "from env");
     assert_true(cfg.access_log);
     assert_string_equal(cfg.document_root, "filedir");
-    assert_int_equal(cfg.num_threads, 256);
+    assert_int_equal(cfg.num_threads, 64);
 
     assert_int_equal(cfg_set(&cfg, "listening_port", "6000", "--port", err, sizeof(err)), 0);
     assert_int_equal(cfg.listening_port, 6000);
@@ -794,22 +800,21 @@ static int validate_with(struct config *cfg, char *err, ...)
     return cfg_validate(cfg, err, CFG_ERR_MAX);
 }
 
-static void test_validate_connections_vs_threads(void **state)
+/* max_connections is no longer tied to num_threads: WebSockets leave CivetWeb's workers after
+ * the handshake, so the defaults (10000 connections, 64 threads) validate, and so does the
+ * smallest pool with the largest limit. */
+static void test_validate_connections_independent_of_threads(void **state)
 {
     struct config cfg;
     char err[CFG_ERR_MAX];
 
-    assert_int_equal(validate_with(&cfg, err, "num_threads", "100", "max_connections", "96", NULL),
-                     0);
+    assert_int_equal(
+        validate_with(&cfg, err, "num_threads", "64", "max_connections", "10000", NULL), 0);
+    assert_string_equal(err, "");
     cfg_free(&cfg);
-    assert_int_equal(validate_with(&cfg, err, "num_threads", "100", "max_connections", "97", NULL),
-                     -EINVAL);
-    assert_non_null(strstr(err, "max_connections (97)"));
-    assert_non_null(strstr(err, "num_threads - 4 (96)"));
-    cfg_free(&cfg);
-    /* the default max_connections (200) does not fit the smallest thread pool */
-    assert_int_equal(validate_with(&cfg, err, "num_threads", "4", NULL), -EINVAL);
-    assert_non_null(strstr(err, "max_connections"));
+    assert_int_equal(
+        validate_with(&cfg, err, "num_threads", "4", "max_connections", "1000000", NULL), 0);
+    assert_string_equal(err, "");
     cfg_free(&cfg);
 }
 
@@ -900,6 +905,7 @@ static void assert_same_config(const struct config *a, const struct config *b)
     assert_int_equal(a->rate_limit_per_sec, b->rate_limit_per_sec);
     assert_int_equal(a->rate_limit_burst, b->rate_limit_burst);
     assert_int_equal(a->ping_interval, b->ping_interval);
+    assert_int_equal(a->stall_timeout_ms, b->stall_timeout_ms);
     assert_string_equal(a->ice_servers, b->ice_servers);
     assert_string_equal(a->turn_username, b->turn_username);
     assert_string_equal(a->turn_credential, b->turn_credential);
@@ -1005,7 +1011,7 @@ int main(void)
         cmocka_unit_test(test_env_over_file_flags_over_env),
         cmocka_unit_test(test_env_values_taken_verbatim),
         cmocka_unit_test(test_env_errors),
-        cmocka_unit_test(test_validate_connections_vs_threads),
+        cmocka_unit_test(test_validate_connections_independent_of_threads),
         cmocka_unit_test(test_validate_tls),
         cmocka_unit_test(test_validate_queue_vs_message),
         cmocka_unit_test(test_validate_turn),
