@@ -57,8 +57,7 @@ bool adopt_is_owned(int fd)
 {
     if (fd < 0 || (size_t)fd >= nowned)
         return false;
-    return atomic_load_explicit(&owned[fd / 64], memory_order_relaxed) &
-           (UINT64_C(1) << (fd % 64));
+    return atomic_load_explicit(&owned[fd / 64], memory_order_relaxed) & (UINT64_C(1) << (fd % 64));
 }
 
 void adopt_release(int fd)
@@ -69,9 +68,8 @@ void adopt_release(int fd)
 static void note_high(int fd)
 {
     int h = atomic_load_explicit(&high_seen, memory_order_relaxed);
-    while (fd > h &&
-           !atomic_compare_exchange_weak_explicit(&high_seen, &h, fd, memory_order_relaxed,
-                                                  memory_order_relaxed))
+    while (fd > h && !atomic_compare_exchange_weak_explicit(
+                         &high_seen, &h, fd, memory_order_relaxed, memory_order_relaxed))
         ;
 }
 

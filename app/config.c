@@ -16,12 +16,12 @@
 
 #include "utf8.h"
 
-#define CFG_ENV_PREFIX    "HUDDLE_"
-#define CFG_ENV_NAME_MAX  64
-#define CFG_ECHO_MAX      64  /* bytes of a bad value quoted back in an error */
-#define CFG_GREETING_MAX  256 /* bytes */
-#define CFG_STR_(x)       #x
-#define CFG_STR(x)        CFG_STR_(x)
+#define CFG_ENV_PREFIX   "HUDDLE_"
+#define CFG_ENV_NAME_MAX 64
+#define CFG_ECHO_MAX     64  /* bytes of a bad value quoted back in an error */
+#define CFG_GREETING_MAX 256 /* bytes */
+#define CFG_STR_(x)      #x
+#define CFG_STR(x)       CFG_STR_(x)
 
 enum cfg_type { CFG_INT, CFG_LONG, CFG_BOOL, CFG_LEVEL, CFG_STR };
 
@@ -58,7 +58,7 @@ struct cfg_key {
     X(LEVEL, log_level, 0, 0, CHK_NONE, "info")                                                    \
     X(INT, max_room_members, 1, 1000, CHK_NONE, "8")                                               \
     X(INT, max_rooms, 1, 100000, CHK_NONE, "1000")                                                 \
-    X(INT, max_connections, 1, 1000000, CHK_NONE, "10000")                                          \
+    X(INT, max_connections, 1, 1000000, CHK_NONE, "10000")                                         \
     X(LONG, send_queue_bytes, 1024, 1073741824, CHK_NONE, "1048576")                               \
     X(INT, send_queue_messages, 1, 1000000, CHK_NONE, "1024")                                      \
     X(INT, rate_limit_per_sec, 0, 1000000, CHK_NONE, "100")                                        \

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CFG_DEFAULT_FILE "huddle.conf"
-#define CFG_ERR_MAX      512
-#define CFG_LINE_MAX     4096 /* longest accepted config file line, without its newline */
+#define CFG_DEFAULT_FILE  "huddle.conf"
+#define CFG_ERR_MAX       512
+#define CFG_LINE_MAX      4096 /* longest accepted config file line, without its newline */
 #define CFG_HTTP_RESERVED 4 /* worker threads never held by TLS WebSockets, kept for plain HTTP */
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };

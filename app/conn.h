@@ -22,11 +22,11 @@
 #define CONN_WRITE_BYTES (256 * 1024)
 
 struct conn_limits {
-    size_t max_message;   /* max_message_bytes */
-    size_t queue_bytes;   /* send_queue_bytes (payload bytes queued) */
-    size_t queue_msgs;    /* send_queue_messages */
-    uint64_t ping_ms;     /* ping_interval * 1000; 0 = no keep-alive */
-    uint64_t stall_ms;    /* stall_timeout_ms */
+    size_t max_message; /* max_message_bytes */
+    size_t queue_bytes; /* send_queue_bytes (payload bytes queued) */
+    size_t queue_msgs;  /* send_queue_messages */
+    uint64_t ping_ms;   /* ping_interval * 1000; 0 = no keep-alive */
+    uint64_t stall_ms;  /* stall_timeout_ms */
 };
 
 /* Every connection of one loop, and what they share. Owned by the loop; its lists are only

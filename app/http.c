@@ -76,8 +76,8 @@ static int reply_json(struct mg_connection *conn, char *body)
 /* Reads of hub state run on the loop that owns it (loop_call): a short task between its reads. */
 struct hub_read {
     struct loop_task task;
-    char *rooms_json;         /* rooms: heap JSON */
-    struct hub_stats *stats;  /* stats: filled when not NULL */
+    char *rooms_json;        /* rooms: heap JSON */
+    struct hub_stats *stats; /* stats: filled when not NULL */
 };
 
 static void run_hub_read(struct loop *lp, struct loop_task *t)

@@ -11,8 +11,8 @@
 
 struct http_server;
 
-/* Starts listening per cfg (cfg, lp and ws must outlive the server; hub state is read on lp). Returns NULL with err set
- * (e.g. "cannot listen on 0.0.0.0:3003: port in use") on failure. */
+/* Starts listening per cfg (cfg, lp and ws must outlive the server; hub state is read on lp).
+ * Returns NULL with err set (e.g. "cannot listen on 0.0.0.0:3003: port in use") on failure. */
 struct http_server *http_start(const struct config *cfg, struct loop *lp, struct ws_server *ws,
                                char *err, size_t errlen);
 

@@ -24,7 +24,7 @@ struct hub_session {
     void *sink;
     char *nickname;
     struct room *room;
-    bool gone;           /* its connection refused a message: it gets nothing more */
+    bool gone; /* its connection refused a message: it gets nothing more */
     double tokens;
     int64_t refill_ms;
     struct hub_session *prev, *next;

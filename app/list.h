@@ -11,7 +11,7 @@ struct list {
     struct list *prev, *next;
 };
 
-#define list_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
+#define list_entry(node, type, member) ((type *)((char *)(node)-offsetof(type, member)))
 
 /* Makes n an empty head, or marks an element node as not linked. */
 static inline void list_init(struct list *n)

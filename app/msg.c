@@ -8,6 +8,14 @@
 
 struct msg *msg_new(int opcode, const char *data, size_t len)
 {
+    struct msg *m = msg_alloc(opcode, len);
+    if (m && len)
+        memcpy(m->data, data, len);
+    return m;
+}
+
+struct msg *msg_alloc(int opcode, size_t len)
+{
     struct msg *m = malloc(sizeof(*m) + MSG_HEADROOM + len + 1);
     if (!m)
         return NULL;
@@ -15,8 +23,6 @@ struct msg *msg_new(int opcode, const char *data, size_t len)
     m->opcode = opcode;
     m->len = len;
     m->data = m->buf + MSG_HEADROOM;
-    if (len)
-        memcpy(m->data, data, len);
     m->data[len] = '\0';
     /* RFC 6455 5.2: FIN + opcode, then a 7-bit, 16-bit or 64-bit length; servers never mask */
     unsigned char *h;

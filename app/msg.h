@@ -23,6 +23,10 @@ struct msg {
 /* Copies len bytes of data into a new message with one reference. Returns NULL on OOM. */
 struct msg *msg_new(int opcode, const char *data, size_t len);
 
+/* New message with room for a len-byte payload, framed for that length; the caller writes exactly
+ * len bytes at m->data before sharing it (the NUL after them is already there). NULL on OOM. */
+struct msg *msg_alloc(int opcode, size_t len);
+
 /* Text message from a NUL-terminated string (copied). Returns NULL on OOM. */
 struct msg *msg_text(const char *s);
 

@@ -307,8 +307,8 @@ static void run_tls_disconnect(struct loop *lp, struct loop_task *task)
 }
 
 /* Posts a task for t (with a copy of data); false when out of memory or the loop stopped. */
-static bool tls_post(struct tls_sess *t, void (*run)(struct loop *, struct loop_task *),
-                     int opcode, const char *data, size_t len)
+static bool tls_post(struct tls_sess *t, void (*run)(struct loop *, struct loop_task *), int opcode,
+                     const char *data, size_t len)
 {
     struct tls_task *tt = malloc(sizeof(*tt) + len + 1);
     if (!tt)
