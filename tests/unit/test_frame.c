@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the frame assembler: every action and every RFC 6455 failure it reports, fragment
  * reassembly with control frames in between, UTF-8 split across fragments, the size limit and the
- * close code table. */
+ * close code table; the wire side: header parsing at every split point, the checks at the header
+ * (frame_asm_begin) and unmasking at every key offset. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -545,6 +547,320 @@ static void test_zero_limit(void **state)
     frame_asm_free(&a);
 }
 
+/* --- frame_header_parse: client frame headers off the wire --- */
+
+static const uint8_t KEY[4] = {0x37, 0xfa, 0x21, 0x3d};
+
+/* Encodes a frame header into buf with the shortest length form unless form forces one (7, 16 or
+ * 64 bits); masked adds KEY. Returns its size. */
+static size_t put_header(unsigned char *buf, unsigned bits, bool masked, uint64_t len, int form)
+{
+    size_t n = 0;
+
+    if (!form)
+        form = len < 126 ? 7 : len <= 0xffff ? 16 : 64;
+    buf[n++] = (unsigned char)bits;
+    if (form == 7) {
+        buf[n++] = (unsigned char)((masked ? 0x80 : 0) | len);
+    } else if (form == 16) {
+        buf[n++] = (unsigned char)((masked ? 0x80 : 0) | 126);
+        buf[n++] = (unsigned char)(len >> 8);
+        buf[n++] = (unsigned char)len;
+    } else {
+        buf[n++] = (unsigned char)((masked ? 0x80 : 0) | 127);
+        for (int i = 7; i >= 0; i--)
+            buf[n++] = (unsigned char)(len >> (8 * i));
+    }
+    if (masked) {
+        memcpy(buf + n, KEY, 4);
+        n += 4;
+    }
+    return n;
+}
+
+/* Parses the header of len at every split point: 0 until it is whole, then its size, also with
+ * payload bytes after it; checks every field. */
+static void check_header(unsigned bits, bool masked, uint64_t len, int form, size_t want_size)
+{
+    unsigned char buf[FRAME_HEADER_MAX + 8];
+    struct frame_header h;
+    size_t size = put_header(buf, bits, masked, len, form);
+
+    assert_int_equal(size, want_size);
+    memset(buf + size, 0xAA, sizeof(buf) - size); /* payload bytes follow */
+    for (size_t n = 0; n < size; n++) {
+        memset(&h, 0x5c, sizeof(h));
+        if (frame_header_parse(buf, n, &h) != 0)
+            fail_msg("header of %zu bytes complete after %zu", size, n);
+    }
+    for (size_t n = size; n <= sizeof(buf); n++) {
+        memset(&h, 0x5c, sizeof(h));
+        assert_int_equal(frame_header_parse(buf, n, &h), size);
+        assert_int_equal(h.size, size);
+        assert_int_equal(h.bits, bits);
+        assert_int_equal(h.masked, masked);
+        assert_true(h.len == len);
+        if (masked)
+            assert_memory_equal(h.mask, KEY, 4);
+        else
+            assert_memory_equal(h.mask, "\0\0\0\0", 4);
+    }
+}
+
+static void test_header_7bit(void **state)
+{
+    (void)state;
+    check_header(FIN | TEXT, true, 0, 0, 6);
+    check_header(FIN | TEXT, true, 5, 0, 6);
+    check_header(FIN | BINARY, true, 125, 0, 6);
+    check_header(FIN | TEXT, false, 0, 0, 2);
+    check_header(FIN | TEXT, false, 125, 0, 2);
+    check_header(FIN | PING, true, 4, 0, 6);
+    check_header(CONT, true, 1, 0, 6);
+}
+
+static void test_header_16bit(void **state)
+{
+    (void)state;
+    check_header(FIN | TEXT, true, 126, 0, 8);
+    check_header(FIN | TEXT, true, 0xffff, 0, 8);
+    check_header(TEXT, false, 126, 0, 4);
+    check_header(FIN | BINARY, false, 0x1234, 0, 4);
+    /* a longer form than needed still parses (the RFC asks for the shortest; huddle accepts) */
+    check_header(FIN | TEXT, true, 5, 16, 8);
+}
+
+static void test_header_64bit(void **state)
+{
+    (void)state;
+    check_header(FIN | TEXT, true, 0x10000, 0, 14);
+    check_header(FIN | BINARY, false, 0x10000, 0, 10);
+    check_header(FIN | TEXT, true, UINT64_C(0x0102030405060708), 0, 14);
+    check_header(FIN | TEXT, true, UINT64_MAX >> 1, 0, 14);
+    /* the top bit set: parse reports it as it is, frame_asm_begin refuses it */
+    check_header(FIN | TEXT, true, UINT64_C(1) << 63, 0, 14);
+    check_header(FIN | TEXT, false, UINT64_MAX, 0, 10);
+    check_header(FIN | TEXT, true, 7, 64, 14);
+}
+
+static void test_header_bits_verbatim(void **state)
+{
+    (void)state;
+    /* every first byte is reported as it is, checks are frame_asm_begin's */
+    for (unsigned bits = 0; bits < 256; bits++)
+        check_header(bits, true, 3, 0, 6);
+}
+
+/* --- frame_asm_begin: the checks at the header --- */
+
+static struct frame_header header(unsigned bits, bool masked, uint64_t len)
+{
+    struct frame_header h = {.bits = bits, .masked = masked, .len = len, .size = 6};
+
+    if (masked)
+        memcpy(h.mask, KEY, 4);
+    return h;
+}
+
+static enum frame_action begin(struct fixture *f, unsigned bits, bool masked, uint64_t len)
+{
+    struct frame_header h = header(bits, masked, len);
+
+    memset(&f->o, 0x5c, sizeof(f->o));
+    return frame_asm_begin(&f->a, &h, &f->o);
+}
+
+static void expect_begin_fail(struct fixture *f, unsigned bits, bool masked, uint64_t len,
+                              unsigned code, const char *reason)
+{
+    assert_int_equal(begin(f, bits, masked, len), FRAME_FAIL);
+    assert_int_equal(f->o.code, code);
+    assert_string_equal(f->o.reason, reason);
+    frame_asm_free(&f->a);
+    frame_asm_init(&f->a, TEST_MAX);
+}
+
+static void test_begin_accepts(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(begin(f, FIN | TEXT, true, 0), FRAME_NONE);
+    assert_int_equal(begin(f, FIN | TEXT, true, TEST_MAX), FRAME_NONE);
+    assert_int_equal(begin(f, FIN | BINARY, true, 1), FRAME_NONE);
+    assert_int_equal(begin(f, TEXT, true, 3), FRAME_NONE);
+    assert_int_equal(begin(f, FIN | PING, true, 125), FRAME_NONE); /* above max_message: fine */
+    assert_int_equal(begin(f, FIN | PONG, true, 0), FRAME_NONE);
+    assert_int_equal(begin(f, FIN | CLOSE, true, 2), FRAME_NONE);
+    /* begin only checks: nothing is stored */
+    assert_int_equal(f->a.opcode, 0);
+    assert_int_equal(f->a.len, 0);
+}
+
+static void test_begin_unmasked(void **state)
+{
+    struct fixture *f = *state;
+
+    expect_begin_fail(f, FIN | TEXT, false, 1, 1002, "client frame not masked");
+    expect_begin_fail(f, FIN | TEXT, false, 0, 1002, "client frame not masked");
+    expect_begin_fail(f, FIN | PING, false, 0, 1002, "client frame not masked");
+    expect_begin_fail(f, FIN | CLOSE, false, 2, 1002, "client frame not masked");
+    /* also in the middle of a fragmented message */
+    assert_int_equal(begin(f, TEXT, true, 2), FRAME_NONE);
+    assert_int_equal(feed(f, TEXT, S("ab")), FRAME_NONE);
+    expect_begin_fail(f, FIN | CONT, false, 1, 1002, "client frame not masked");
+}
+
+static void test_begin_length_top_bit(void **state)
+{
+    struct fixture *f = *state;
+
+    expect_begin_fail(f, FIN | TEXT, true, UINT64_C(1) << 63, 1002, "invalid payload length");
+    expect_begin_fail(f, FIN | BINARY, true, UINT64_MAX, 1002, "invalid payload length");
+    expect_begin_fail(f, FIN | PING, true, UINT64_C(1) << 63, 1002, "invalid payload length");
+    /* without the top bit a huge length is only too big */
+    expect_begin_fail(f, FIN | TEXT, true, UINT64_MAX >> 1, 1009, "message too big");
+}
+
+static void test_begin_too_big(void **state)
+{
+    struct fixture *f = *state;
+
+    expect_begin_fail(f, FIN | TEXT, true, TEST_MAX + 1, 1009, "message too big");
+    expect_begin_fail(f, TEXT, true, TEST_MAX + 1, 1009, "message too big");
+    expect_begin_fail(f, FIN | BINARY, true, 0x10000, 1009, "message too big");
+}
+
+/* Runs one fragment through begin and feed as the connection does. */
+static void fragment(struct fixture *f, unsigned bits, const char *data, size_t len)
+{
+    assert_int_equal(begin(f, bits, true, len), FRAME_NONE);
+    assert_int_equal(feed(f, bits, data, len), FRAME_NONE);
+}
+
+static void test_begin_too_big_summed(void **state)
+{
+    struct fixture *f = *state;
+    char buf[TEST_MAX + 1];
+
+    memset(buf, 'f', sizeof(buf));
+    /* fragments summing to exactly the limit pass */
+    fragment(f, TEXT, buf, 6);
+    fragment(f, CONT, buf, 5);
+    assert_int_equal(begin(f, FIN | CONT, true, 5), FRAME_NONE);
+    expect_message(f, FIN | CONT, buf, 5, TEXT, buf, TEST_MAX);
+    /* one byte over on the final fragment: refused at its header */
+    fragment(f, BINARY, buf, 8);
+    fragment(f, CONT, buf, 8);
+    expect_begin_fail(f, FIN | CONT, true, 1, 1009, "message too big");
+    /* over on a middle fragment */
+    fragment(f, TEXT, buf, 8);
+    expect_begin_fail(f, CONT, true, 9, 1009, "message too big");
+    /* an empty first fragment, then one over the limit */
+    fragment(f, TEXT, buf, 0);
+    expect_begin_fail(f, FIN | CONT, true, TEST_MAX + 1, 1009, "message too big");
+    /* a continuation with a huge length does not wrap the sum */
+    fragment(f, TEXT, buf, 4);
+    expect_begin_fail(f, CONT, true, UINT64_MAX >> 1, 1009, "message too big");
+}
+
+static void test_begin_control_rules(void **state)
+{
+    struct fixture *f = *state;
+
+    expect_begin_fail(f, FIN | PING, true, 126, 1002, "control frame too long");
+    expect_begin_fail(f, FIN | PONG, true, 0x10000, 1002, "control frame too long");
+    expect_begin_fail(f, FIN | CLOSE, true, 200, 1002, "control frame too long");
+    expect_begin_fail(f, PING, true, 0, 1002, "fragmented control frame");
+    expect_begin_fail(f, PONG, true, 1, 1002, "fragmented control frame");
+    expect_begin_fail(f, CLOSE, true, 2, 1002, "fragmented control frame");
+    /* control frames may come between fragments */
+    fragment(f, TEXT, S("ab"));
+    assert_int_equal(begin(f, FIN | PING, true, 4), FRAME_NONE);
+    assert_int_equal(feed(f, FIN | PING, S("ping")), FRAME_PING);
+    assert_int_equal(begin(f, FIN | CONT, true, 1), FRAME_NONE);
+    expect_message(f, FIN | CONT, S("c"), TEXT, "abc", 3);
+}
+
+static void test_begin_reserved(void **state)
+{
+    struct fixture *f = *state;
+
+    for (unsigned op = 0x3; op <= 0x7; op++)
+        expect_begin_fail(f, FIN | op, true, 0, 1002, "reserved opcode");
+    for (unsigned op = 0xB; op <= 0xF; op++)
+        expect_begin_fail(f, FIN | op, true, 0, 1002, "reserved opcode");
+    for (unsigned rsv = 0x10; rsv <= 0x70; rsv += 0x10) {
+        expect_begin_fail(f, FIN | rsv | TEXT, true, 1, 1002, "reserved bits set");
+        expect_begin_fail(f, FIN | rsv | PING, true, 1, 1002, "reserved bits set");
+    }
+}
+
+static void test_begin_continuation_order(void **state)
+{
+    struct fixture *f = *state;
+
+    expect_begin_fail(f, FIN | CONT, true, 1, 1002, "unexpected continuation");
+    expect_begin_fail(f, CONT, true, 0, 1002, "unexpected continuation");
+    fragment(f, TEXT, S("a"));
+    expect_begin_fail(f, FIN | TEXT, true, 1, 1002, "expected continuation");
+    fragment(f, BINARY, S("a"));
+    expect_begin_fail(f, BINARY, true, 1, 1002, "expected continuation");
+    /* after a whole message, a continuation is unexpected again */
+    fragment(f, TEXT, S("a"));
+    assert_int_equal(begin(f, FIN | CONT, true, 1), FRAME_NONE);
+    expect_message(f, FIN | CONT, S("b"), TEXT, "ab", 2);
+    expect_begin_fail(f, FIN | CONT, true, 1, 1002, "unexpected continuation");
+}
+
+/* --- frame_unmask --- */
+
+static void test_unmask_every_offset_and_length(void **state)
+{
+    static const uint8_t keys[][4] = {{0x37, 0xfa, 0x21, 0x3d}, {0, 0, 0, 0}, {0xff, 1, 0x80, 7}};
+    char store[1 + 8 + 48], want[48];
+    (void)state;
+
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+        for (uint64_t base = 0; base <= (UINT64_C(1) << 32); base += UINT64_C(1) << 32)
+            for (unsigned off = 0; off < 4; off++)
+                for (size_t len = 0; len <= 40; len++)
+                    for (size_t align = 0; align < 8; align++) {
+                        char *data = store + 1 + align;
+                        for (size_t i = 0; i < sizeof(store); i++)
+                            store[i] = (char)(i * 7 + len + off);
+                        for (size_t i = 0; i < len; i++)
+                            want[i] = (char)(data[i] ^ keys[k][(off + i) & 3]);
+                        char before = data[-1], after = data[len];
+                        frame_unmask(data, len, keys[k], base + off);
+                        if (len && memcmp(data, want, len) != 0)
+                            fail_msg("key %zu offset %u length %zu align %zu: wrong bytes", k, off,
+                                     len, align);
+                        assert_int_equal(data[len], after);
+                        assert_int_equal(data[-1], before);
+                    }
+}
+
+static void test_unmask_in_pieces(void **state)
+{
+    char whole[40], pieces[40];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(whole); i++)
+        whole[i] = pieces[i] = (char)('a' + i % 26);
+    frame_unmask(whole, sizeof(whole), KEY, 0);
+    /* the connection unmasks a payload as it arrives, at its offset in the frame */
+    for (size_t cut = 0; cut <= sizeof(pieces); cut++) {
+        char buf[40];
+        memcpy(buf, pieces, sizeof(buf));
+        frame_unmask(buf, cut, KEY, 0);
+        frame_unmask(buf + cut, sizeof(buf) - cut, KEY, cut);
+        assert_memory_equal(buf, whole, sizeof(buf));
+    }
+    /* twice is the identity */
+    frame_unmask(whole, sizeof(whole), KEY, 0);
+    assert_memory_equal(whole, pieces, sizeof(whole));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -581,6 +897,20 @@ int main(void)
         T(test_large_buffer_released),
         T(test_free_twice_and_reuse),
         T(test_zero_limit),
+        T(test_header_7bit),
+        T(test_header_16bit),
+        T(test_header_64bit),
+        T(test_header_bits_verbatim),
+        T(test_begin_accepts),
+        T(test_begin_unmasked),
+        T(test_begin_length_top_bit),
+        T(test_begin_too_big),
+        T(test_begin_too_big_summed),
+        T(test_begin_control_rules),
+        T(test_begin_reserved),
+        T(test_begin_continuation_order),
+        T(test_unmask_every_offset_and_length),
+        T(test_unmask_in_pieces),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
