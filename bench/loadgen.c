@@ -437,6 +437,8 @@ static void on_message(struct conn *c, const char *p, size_t n)
         set_ready(c);
     } else if (json_str_is(p, n, "type", "error")) {
         note_error(&g.err_reply, c, "error reply", p, n);
+        if (c->state == ST_JOINING)
+            conn_close(c); /* room_full: this session takes no part */
     }
     /* welcome, bye, rooms: not part of any check */
 }
@@ -775,7 +777,8 @@ int main(int argc, char **argv)
     loop(done_setup, step_open, deadline);
     uint64_t t_setup = now_ns();
     int ready = g.ready;
-    int64_t lost = (int64_t)(g.nconn - ready) - (int64_t)g.err_closed; /* never ready, no error */
+    /* never ready and never closed (a closed one counted an error already) */
+    int64_t lost = (int64_t)(g.nconn - ready) - (int64_t)count_state(ST_CLOSED);
     g.err_missing += lost > 0 ? (uint64_t)lost : 0;
 
     if (opt.mode == MODE_CONNECT || opt.mode == MODE_IDLE) {
