@@ -87,15 +87,14 @@ start_server() { # kind need
             MAX_CONNECTIONS=10000 taskset -c 0 node "$here/node-peer/server.js" >"$log" 2>&1 &
     fi
     spid=$!
-    local i
-    for i in $(seq 1 200); do
+    for _ in $(seq 1 200); do
         kill -0 "$spid" 2>/dev/null || { wait "$spid" 2>/dev/null || true; spid=""; return 1; }
         [ -n "$(ss -Hltn "sport = :$port")" ] && break
         sleep 0.1
     done
     # CivetWeb starts its worker threads after listening: wait until the count stays put.
     local last=-1 same=0 n
-    for i in $(seq 1 300); do
+    for _ in $(seq 1 300); do
         n="$(threads "$spid")"
         if [ "$n" = "$last" ]; then same=$((same + 1)); else same=0; fi
         last="$n"
