@@ -194,6 +194,13 @@ class FrameHeaderTest(TransportTestCase):
             ws.send_raw(header(OP_TEXT, MAX + 1, fin=False))
             self.assert_closed_with(ws, 1009)
 
+    def test_continuation_declaring_past_the_sum_1009_before_payload(self):
+        """docs/protocol.md: the sum of the fragments is refused at the header too."""
+        with self.raw() as ws:
+            ws.send_raw(header_and_payload(OP_TEXT, b"a" * 600, fin=False))
+            ws.send_raw(header(OP_CONT, MAX - 600 + 1))
+            self.assert_closed_with(ws, 1009)
+
     def test_declared_max_waits_for_its_payload(self):
         """The early check is not off by one: a header declaring exactly max_message_bytes is
         kept open until its payload comes (in a later write)."""
