@@ -488,6 +488,33 @@ static void test_ping_and_messages(void **state)
     expect_quiet();
 }
 
+/* A read that ends exactly at the end of a frame header, the payload in the next read. Under the
+ * ASan+UBSan build this aborts in consume() (conn.c): with no payload byte in the read, pbuf is
+ * still NULL and memcpy(c->pbuf + c->got, data, 0) passes it a null pointer. */
+static void test_header_then_payload_apart(void **state)
+{
+    (void)state;
+    open_fx(&default_limits, 0, 0);
+    expect_msg("hello");
+    size_t n;
+    unsigned char *f = client_frame(FIN | FRAME_OP_PING, "abc", 3, &n);
+    assert_int_equal(n, 6 + 3);
+    send_all(f, 6);
+    settle();
+    send_all(f + 6, 3);
+    free(f);
+    expect_op(FRAME_OP_PONG, "abc", 3);
+    /* the same with a text message whose header is completed by a later read */
+    f = client_frame(FIN | FRAME_OP_TEXT, "{\"type\":\"list\"}", 15, &n);
+    send_all(f, 3);
+    settle();
+    send_all(f + 3, 3);
+    settle();
+    send_all(f + 6, n - 6);
+    free(f);
+    expect_msg("rooms");
+}
+
 /* Every frame sent one byte per write, the loop turning in between: headers (7- and 16-bit
  * lengths) and payloads split at every point. */
 static void test_one_byte_at_a_time(void **state)
@@ -947,6 +974,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_hello_on_open),
         T(test_ping_and_messages),
+        T(test_header_then_payload_apart),
         T(test_one_byte_at_a_time),
         T(test_partial_writes_keep_order),
         T(test_queue_overflow),
