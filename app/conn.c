@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "adopt.h"
@@ -217,6 +219,31 @@ static unsigned gather(const struct conn *c, uv_buf_t *iov, size_t *total)
     return n;
 }
 
+/* Sends iov[0..n) without blocking, straight on the socket. libuv's own queue is empty here
+ * (nothing in flight), so this is what uv_try_write does, minus its write()/writev() detour
+ * through the VFS (send/sendmsg take the socket path: measurably cheaper per delivery). Returns
+ * the bytes taken (0 when the socket is full) or a negative libuv error. */
+_Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) &&
+                   offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base) &&
+                   offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len),
+               "libuv documents uv_buf_t as struct iovec on Unix");
+
+static ssize_t send_now(struct conn *c, const uv_buf_t *iov, unsigned n)
+{
+    ssize_t r;
+    do {
+        if (n == 1) {
+            r = send(c->fd, iov[0].base, iov[0].len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } else {
+            struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = n};
+            r = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+    } while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return r;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+}
+
 /* Writes queued frames: one writev per batch straight away; whatever the socket does not take
  * goes to one uv_write whose callback continues. After the close frame, shuts the write side. */
 static void write_some(struct conn *c)
@@ -227,11 +254,9 @@ static void write_some(struct conn *c)
         return;
     while (c->rlen) {
         unsigned n = gather(c, iov, &total);
-        int r = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
-        if (r == UV_EAGAIN)
-            r = 0;
+        ssize_t r = send_now(c, iov, n);
         if (r < 0) {
-            hard_close(c, uv_strerror(r));
+            hard_close(c, uv_strerror((int)r));
             return;
         }
         size_t done = (size_t)r;
@@ -254,9 +279,9 @@ static void write_some(struct conn *c)
             return;
         }
         c->wreq->data = c;
-        r = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write);
-        if (r < 0) {
-            hard_close(c, uv_strerror(r));
+        int rc = uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write);
+        if (rc < 0) {
+            hard_close(c, uv_strerror(rc));
             return;
         }
         c->inflight = n;
