@@ -64,7 +64,7 @@ int cfg_load_file(struct config *cfg, const char *path, bool required, char *err
  * production). Returns 0 or -EINVAL with err naming the variable. */
 int cfg_load_env(struct config *cfg, char *(*getenv_fn)(const char *), char *err, size_t errlen);
 
-/* Cross-key checks after all sources are applied (e.g. max_connections < num_threads).
+/* Cross-key checks after all sources are applied (e.g. send_queue_bytes >= 2 * max_message_bytes).
  * Returns 0 or -EINVAL with err set. */
 int cfg_validate(const struct config *cfg, char *err, size_t errlen);
 

@@ -506,7 +506,7 @@ static void consume(struct conn *c, char *data, size_t n)
             frame_unmask(data, avail, c->fh.mask, 0);
             frame_done(c);
             on_frame(c, data, avail);
-        } else {
+        } else if (avail) {
             if (!pbuf_reserve(c, (size_t)c->got + avail)) {
                 queue_close(c, FRAME_CLOSE_INTERNAL, "out of memory");
                 break;
@@ -618,6 +618,13 @@ err_fd:
 
 void conn_sweep(struct conn_set *cs, uint64_t now, bool keepalive)
 {
+    /* lingering closes first: a close queued below gets its full linger from now */
+    for (struct list *n = cs->closing.next; n != &cs->closing;) {
+        struct conn *c = list_entry(n, struct conn, closing_node);
+        n = n->next;
+        if (now >= c->close_deadline)
+            hard_close(c, NULL);
+    }
     while (!list_empty(&cs->stalled)) {
         struct conn *c = list_entry(list_first(&cs->stalled), struct conn, stall_node);
         if (now - c->frame_start < cs->lim.stall_ms)
@@ -641,12 +648,6 @@ void conn_sweep(struct conn_set *cs, uint64_t now, bool keepalive)
             queue_control(c, FRAME_OP_PING, "huddle", 6);
             c->next_ping = now + cs->lim.ping_ms;
         }
-    }
-    for (struct list *n = cs->closing.next; n != &cs->closing;) {
-        struct conn *c = list_entry(n, struct conn, closing_node);
-        n = n->next;
-        if (now >= c->close_deadline)
-            hard_close(c, NULL);
     }
 }
 
