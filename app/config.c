@@ -65,6 +65,7 @@ struct cfg_key {
     X(INT, rate_limit_burst, 1, 1000000, CHK_NONE, "500")                                          \
     X(INT, ping_interval, 0, 3600, CHK_NONE, "25")                                                 \
     X(INT, stall_timeout_ms, 100, 600000, CHK_NONE, "10000")                                       \
+    X(INT, resume_window_s, 0, 3600, CHK_NONE, "30")                                               \
     X(STR, ice_servers, 0, 0, CHK_ICE_LIST, "stun:stun.l.google.com:19302")                        \
     X(STR, turn_username, 0, 0, CHK_TEXT, "")                                                      \
     X(STR, turn_credential, 0, 0, CHK_SECRET, "")                                                  \

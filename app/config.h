@@ -33,6 +33,7 @@ struct config {
     int rate_limit_burst;     /* rate_limit_burst (500): messages allowed in one burst */
     int ping_interval;        /* ping_interval (25): seconds of silence before a ping, 0 = off */
     int stall_timeout_ms;     /* stall_timeout_ms (10000): a started frame must end within it */
+    int resume_window_s;      /* resume_window_s (30): a dropped session's seat is kept, 0 = off */
     char *ice_servers;        /* ice_servers (stun:stun.l.google.com:19302): comma list */
     char *turn_username;      /* turn_username ("") */
     char *turn_credential;    /* turn_credential ("") */

@@ -27,7 +27,10 @@ enum conn_flags {
     CONN_SHUT = 1u << 2,           /* the close frame went out and the write side is shut */
     CONN_DEAD = 1u << 3,           /* uv_close called: waiting for the close callback */
     CONN_IN_PAYLOAD = 1u << 4,     /* the current frame's header is parsed */
+    CONN_RESUMABLE = 1u << 5,      /* it dropped (no close frame, or missed pongs): hub_detach */
 };
+
+#define CONN_CLOSE_RESUMED 4000 /* our close when another connection resumed the session */
 
 struct conn {
     uv_tcp_t tcp; /* tcp.data = the conn */
@@ -162,6 +165,28 @@ static bool conn_send(struct sink *sk, struct msg *m)
     }
     dirty(c);
     return true;
+}
+
+/* Hands the session back to the hub: it keeps its seat when the connection merely dropped. */
+static void end_session(struct conn *c)
+{
+    struct hub_session *s = c->session;
+    if (!s)
+        return;
+    c->session = NULL;
+    if (c->flags & CONN_RESUMABLE)
+        hub_detach(c->cs->hub, s);
+    else
+        hub_disconnect(c->cs->hub, s);
+}
+
+/* sink.evict: the session now belongs to another connection. */
+static void conn_evict(struct sink *sk)
+{
+    struct conn *c = (struct conn *)((char *)sk - offsetof(struct conn, sink));
+    c->session = NULL;
+    log_info(c->id, "session resumed by another connection: closing this one");
+    queue_close(c, CONN_CLOSE_RESUMED, "session resumed elsewhere");
 }
 
 /* Sends a control frame (pong) behind what is queued. */
@@ -306,12 +331,8 @@ void conn_flush(struct conn_set *cs)
         list_remove(&c->dirty_node);
         if (c->flags & CONN_DEAD)
             continue;
-        if ((c->flags & CONN_CLOSE_QUEUED) && c->session) {
-            /* deferred: the close may have been queued from inside the hub */
-            struct hub_session *s = c->session;
-            c->session = NULL;
-            hub_disconnect(cs->hub, s);
-        }
+        if ((c->flags & CONN_CLOSE_QUEUED) && c->session)
+            end_session(c); /* deferred: the close may have been queued from inside the hub */
         write_some(c);
     }
 }
@@ -339,8 +360,10 @@ static void hard_close(struct conn *c, const char *why)
     if (c->flags & CONN_DEAD)
         return;
     c->flags |= CONN_DEAD;
-    if (!(c->flags & CONN_CLOSE_QUEUED))
+    if (!(c->flags & (CONN_CLOSE_QUEUED | CONN_CLOSE_RECEIVED))) {
         ws_count_close(cs->ctr, 1006);
+        c->flags |= CONN_RESUMABLE; /* a drop, not a goodbye */
+    }
     if (why)
         log_info(c->id, "connection ended: %s", why);
     log_info(c->id, "disconnected");
@@ -351,11 +374,7 @@ static void hard_close(struct conn *c, const char *why)
     list_remove(&c->closing_node);
     cs->count--;
     atomic_fetch_sub_explicit(&cs->ctr->open, 1, memory_order_relaxed);
-    if (c->session) {
-        struct hub_session *s = c->session;
-        c->session = NULL;
-        hub_disconnect(cs->hub, s);
-    }
+    end_session(c);
     adopt_release(c->fd); /* before uv_close closes the number: a scan must probe it again */
     uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
@@ -386,8 +405,8 @@ static char *log_text(const char *s, size_t len)
     return out;
 }
 
-void conn_deliver(struct conn_set *cs, struct hub_session *s, uint64_t id, int opcode,
-                  const char *data, size_t len)
+struct hub_session *conn_deliver(struct conn_set *cs, struct hub_session *s, uint64_t id,
+                                 int opcode, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&cs->ctr->msgs_in, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&cs->ctr->bytes_in, len, memory_order_relaxed);
@@ -399,7 +418,7 @@ void conn_deliver(struct conn_set *cs, struct hub_session *s, uint64_t id, int o
                 t ? t : "");
         free(t);
     }
-    hub_handle(cs->hub, s, data, len);
+    return hub_handle(cs->hub, s, data, len);
 }
 
 /* Acts on one whole frame (payload unmasked). */
@@ -414,8 +433,10 @@ static void on_frame(struct conn *c, const char *data, size_t len)
         queue_control(c, FRAME_OP_PONG, out.data, out.len);
         break;
     case FRAME_MESSAGE:
-        if (c->session)
-            conn_deliver(c->cs, c->session, c->id, out.opcode, out.data, out.len);
+        if (c->session) {
+            c->session = conn_deliver(c->cs, c->session, c->id, out.opcode, out.data, out.len);
+            c->id = hub_session_id(c->session);
+        }
         break;
     case FRAME_CLOSE:
         log_info(c->id, "client closed (%u)", (unsigned)out.code);
@@ -568,6 +589,7 @@ int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_p
     c->cs = cs;
     c->fd = fd;
     c->sink.send = conn_send;
+    c->sink.evict = conn_evict;
     snprintf(c->remote, sizeof(c->remote), "%s", remote_addr ? remote_addr : "?");
     list_init(&c->all_node);
     list_init(&c->alive_node);
@@ -643,6 +665,7 @@ void conn_sweep(struct conn_set *cs, uint64_t now, bool keepalive)
         if (quiet >= CONN_IDLE_PINGS * cs->lim.ping_ms) {
             log_info(c->id, "nothing from the client for %llu s: closing",
                      (unsigned long long)quiet / 1000);
+            c->flags |= CONN_RESUMABLE; /* missed pongs: the network, not the person */
             queue_close(c, FRAME_CLOSE_GOING_AWAY, "idle timeout");
         } else if (now >= c->next_ping) {
             queue_control(c, FRAME_OP_PING, "huddle", 6);

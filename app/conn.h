@@ -73,8 +73,9 @@ void conn_close_all(struct conn_set *cs, unsigned code, const char *reason);
 void conn_abort_all(struct conn_set *cs);
 
 /* A whole client message from any transport (valid UTF-8): counts it, logs the seed's
- * decoded-message line, and hands it to the hub for session s (id for the log). */
-void conn_deliver(struct conn_set *cs, struct hub_session *s, uint64_t id, int opcode,
-                  const char *data, size_t len);
+ * decoded-message line, and hands it to the hub for session s (id for the log). Returns the
+ * session the connection belongs to from now on (see hub_handle: `resume` changes it). */
+struct hub_session *conn_deliver(struct conn_set *cs, struct hub_session *s, uint64_t id,
+                                 int opcode, const char *data, size_t len);
 
 #endif

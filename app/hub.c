@@ -4,10 +4,13 @@
  * socket. */
 #include "hub.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "clock.h"
+#include "list.h"
 #include "log.h"
 #include "proto.h"
 
@@ -19,22 +22,34 @@ struct room {
     struct room *next;
 };
 
+#define HUB_TOKEN_BYTES  16 /* 128 random bits per resume token */
+#define HUB_REACT_BURST  5
+#define HUB_REACT_PER_MS 3000 /* HUB_REACT_BURST reactions per this many ms */
+
 struct hub_session {
     uint64_t id;
-    void *sink;
+    void *sink; /* NULL while detached (its connection dropped; resumable) */
     char *nickname;
     struct room *room;
-    bool gone; /* its connection refused a message: it gets nothing more */
+    bool gone;  /* its connection refused a message: it gets nothing more */
+    bool fresh; /* nothing but `resume` handled yet: it may still resume another session */
+    bool mic, cam, hand;
     double tokens;
     int64_t refill_ms;
-    struct hub_session *prev, *next;
+    double react_tokens;
+    int64_t react_ms;
+    int64_t detach_deadline; /* monotonic ms */
+    char token[2 * HUB_TOKEN_BYTES + 1];
+    struct list node;          /* hub.sessions */
+    struct list detached_node; /* hub.detached, oldest first */
 };
 
 struct hub {
     struct hub_config cfg;
     struct hub_ops ops;
-    struct hub_session *sessions;
-    struct room *rooms; /* sorted by name */
+    struct list sessions;
+    struct list detached; /* by detach time: the first expires first */
+    struct room *rooms;   /* sorted by name */
     unsigned nsessions, nrooms, nmembers;
     uint64_t next_id;
     bool rooms_dirty;
@@ -43,9 +58,52 @@ struct hub {
     struct hub_stats stats;
 };
 
+static void session_free(struct hub_session *s)
+{
+    free(s->nickname);
+    free(s);
+}
+
 static int64_t now_ms(struct hub *h)
 {
     return h->ops.now_ms ? h->ops.now_ms() : clock_real_ms();
+}
+
+/* Clock for rates and the resume window: monotonic, or the test's clock when it gives one. */
+static int64_t mono_ms(struct hub *h)
+{
+    return h->ops.now_ms ? h->ops.now_ms() : clock_mono_ms();
+}
+
+/* A fresh resume token: 128 bits from the kernel's CSPRNG, as hex. Returns 0 or -errno. */
+static int new_token(char out[2 * HUB_TOKEN_BYTES + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[HUB_TOKEN_BYTES];
+    size_t got = 0;
+    while (got < sizeof(b)) {
+        ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+        if (r < 0 && errno != EINTR)
+            return -errno;
+        if (r > 0)
+            got += (size_t)r;
+    }
+    for (size_t i = 0; i < sizeof(b); i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * HUB_TOKEN_BYTES] = '\0';
+    return 0;
+}
+
+/* Compares a token with s's in time independent of where they differ. */
+static bool token_equal(const struct hub_session *s, const char *token)
+{
+    size_t len = strlen(token);
+    unsigned char diff = len != 2 * HUB_TOKEN_BYTES;
+    for (size_t i = 0; i < 2 * HUB_TOKEN_BYTES; i++)
+        diff |= (unsigned char)(s->token[i] ^ (i < len ? token[i] : 0));
+    return diff == 0;
 }
 
 struct hub *hub_new(const struct hub_config *cfg, const struct hub_ops *ops)
@@ -65,16 +123,9 @@ struct hub *hub_new(const struct hub_config *cfg, const struct hub_ops *ops)
         h->cfg.max_rooms = 1;
     h->ops = *ops;
     h->next_id = 1;
+    list_init(&h->sessions);
+    list_init(&h->detached);
     return h;
-}
-
-void hub_free(struct hub *h)
-{
-    if (!h)
-        return;
-    free((char *)h->cfg.greeting);
-    free(h->kicked);
-    free(h);
 }
 
 bool hub_session_in_room(const struct hub_session *s)
@@ -90,7 +141,7 @@ uint64_t hub_session_id(const struct hub_session *s)
 /* Queues m for s; on refusal marks s gone and remembers it for kick processing. */
 static void deliver(struct hub *h, struct hub_session *s, struct msg *m)
 {
-    if (s->gone || !m)
+    if (s->gone || !s->sink || !m)
         return;
     if (h->ops.send(s->sink, m))
         return;
@@ -239,6 +290,9 @@ static void send_joined(struct hub *h, struct hub_session *s)
             continue;
         members[n].id = r->members[i]->id;
         members[n].nickname = r->members[i]->nickname;
+        members[n].mic = r->members[i]->mic;
+        members[n].cam = r->members[i]->cam;
+        members[n].hand = r->members[i]->hand;
         n++;
     }
     struct msg *m = proto_joined(r->name, s->id, members, n, r->count);
@@ -281,18 +335,26 @@ struct hub_session *hub_connect(struct hub *h, void *sink)
         free(s);
         return NULL;
     }
+    if (new_token(s->token) < 0) {
+        log_error(0, "no random bytes for a session token");
+        session_free(s);
+        return NULL;
+    }
     s->sink = sink;
     s->id = h->next_id++;
+    s->fresh = true;
+    s->mic = s->cam = true;
     s->tokens = h->cfg.rate_burst;
-    s->refill_ms = now_ms(h);
-    s->next = h->sessions;
-    if (h->sessions)
-        h->sessions->prev = s;
-    h->sessions = s;
+    s->refill_ms = mono_ms(h);
+    s->react_tokens = HUB_REACT_BURST;
+    s->react_ms = s->refill_ms;
+    list_init(&s->detached_node);
+    list_insert_tail(&h->sessions, &s->node);
     h->nsessions++;
     size_t n = 0;
     struct proto_room_info *infos = room_infos(h, &n);
-    struct msg *m = infos ? proto_hello(h->cfg.greeting, s->id, s->nickname, infos, n) : NULL;
+    struct msg *m =
+        infos ? proto_hello(h->cfg.greeting, s->id, s->nickname, s->token, infos, n) : NULL;
     free(infos);
     deliver(h, s, m);
     msg_unref(m);
@@ -304,19 +366,41 @@ void hub_disconnect(struct hub *h, struct hub_session *s)
 {
     if (!s)
         return;
-    /* it may still be on the kick list of no operation: kicks are processed before unlocking */
+    /* it is on no kick list: every operation processes its kicks before returning */
     s->gone = true;
     room_leave(h, s);
     process_kicks(h);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        h->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    list_remove(&s->node);
+    list_remove(&s->detached_node);
     h->nsessions--;
-    free(s->nickname);
-    free(s);
+    session_free(s);
+}
+
+void hub_detach(struct hub *h, struct hub_session *s)
+{
+    if (!s)
+        return;
+    if (!h->cfg.resume_window_ms || s->gone) {
+        hub_disconnect(h, s);
+        return;
+    }
+    s->sink = NULL;
+    s->detach_deadline = mono_ms(h) + (int64_t)h->cfg.resume_window_ms;
+    list_insert_tail(&h->detached, &s->detached_node);
+    log_info(s->id, "connection dropped: seat kept for %u s", h->cfg.resume_window_ms / 1000);
+}
+
+void hub_tick(struct hub *h)
+{
+    int64_t now = mono_ms(h);
+    while (!list_empty(&h->detached)) {
+        struct hub_session *s =
+            list_entry(list_first(&h->detached), struct hub_session, detached_node);
+        if (s->detach_deadline > now)
+            break;
+        log_info(s->id, "not resumed in time: ending the session");
+        hub_disconnect(h, s);
+    }
 }
 
 /* Token bucket: true when s may send one more message now. */
@@ -324,7 +408,7 @@ static bool rate_ok(struct hub *h, struct hub_session *s)
 {
     if (!h->cfg.rate_per_sec)
         return true;
-    int64_t now = now_ms(h);
+    int64_t now = mono_ms(h);
     if (now > s->refill_ms) {
         s->tokens += (double)(now - s->refill_ms) * h->cfg.rate_per_sec / 1000.0;
         if (s->tokens > h->cfg.rate_burst)
@@ -436,7 +520,94 @@ static void do_list(struct hub *h, struct hub_session *s)
     msg_unref(m);
 }
 
-void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len)
+static void do_state(struct hub *h, struct hub_session *s, const struct proto_request *req)
+{
+    if (!s->room) {
+        send_error(h, s, PROTO_ERR_NOT_IN_ROOM, "join a room first");
+        return;
+    }
+    s->mic = req->mic;
+    s->cam = req->cam;
+    s->hand = req->hand;
+    struct msg *m = proto_state(s->id, s->mic, s->cam, s->hand);
+    broadcast(h, s->room, m, s);
+    msg_unref(m);
+}
+
+/* Reactions have their own small bucket (HUB_REACT_BURST per HUB_REACT_PER_MS): they fly over
+ * every tile, so a few are fun and a stream is noise. */
+static void do_react(struct hub *h, struct hub_session *s, const char *emoji)
+{
+    if (!s->room) {
+        send_error(h, s, PROTO_ERR_NOT_IN_ROOM, "join a room first");
+        return;
+    }
+    int64_t now = mono_ms(h);
+    if (now > s->react_ms) {
+        s->react_tokens += (double)(now - s->react_ms) * HUB_REACT_BURST / HUB_REACT_PER_MS;
+        if (s->react_tokens > HUB_REACT_BURST)
+            s->react_tokens = HUB_REACT_BURST;
+    }
+    s->react_ms = now;
+    if (s->react_tokens < 1.0) {
+        send_error(h, s, PROTO_ERR_RATE_LIMITED, "too many reactions: slow down");
+        return;
+    }
+    s->react_tokens -= 1.0;
+    struct msg *m = proto_react(s->id, emoji);
+    broadcast(h, s->room, m, NULL);
+    msg_unref(m);
+}
+
+/* `resume` as the first message of a new connection (session s) takes over the session whose
+ * token it names, with its id, nickname and room: s is dropped without a trace (it is in no
+ * room), the old connection (if any is still attached) is evicted, the others see nothing.
+ * Returns the session the connection now belongs to. */
+static struct hub_session *do_resume(struct hub *h, struct hub_session *s, const char *token)
+{
+    struct hub_session *old = NULL;
+    if (!s->fresh || s->room) {
+        send_error(h, s, PROTO_ERR_BAD_TOKEN, "resume must be the first message");
+        return s;
+    }
+    for (struct list *n = h->sessions.next; n != &h->sessions; n = n->next) {
+        struct hub_session *o = list_entry(n, struct hub_session, node);
+        if (o != s && token_equal(o, token))
+            old = o; /* no early exit: the time taken does not depend on the match */
+    }
+    if (!old || old->gone) {
+        send_error(h, s, PROTO_ERR_BAD_TOKEN, "unknown or expired session");
+        return s;
+    }
+    char fresh_token[sizeof(old->token)];
+    if (new_token(fresh_token) < 0) {
+        send_error(h, s, PROTO_ERR_BAD_TOKEN, "cannot resume now");
+        return s;
+    }
+    if (old->sink) {
+        void *prev = old->sink;
+        old->sink = NULL;
+        if (h->ops.evict)
+            h->ops.evict(prev); /* never touches the hub: it only queues a close */
+    }
+    list_remove(&old->detached_node);
+    old->sink = s->sink;
+    memcpy(old->token, fresh_token, sizeof(old->token));
+    log_info(old->id, "resumed (connection of session %llu)", (unsigned long long)s->id);
+    /* s is fresh and in no room: it leaves no trace */
+    list_remove(&s->node);
+    h->nsessions--;
+    session_free(s);
+    struct msg *m =
+        proto_resumed(old->id, old->nickname, old->room ? old->room->name : NULL, old->token);
+    deliver(h, old, m);
+    msg_unref(m);
+    if (old->room)
+        send_joined(h, old);
+    return old;
+}
+
+struct hub_session *hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len)
 {
     struct proto_request req;
     const char *detail = "";
@@ -446,6 +617,8 @@ void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t le
 
     if (s->gone)
         goto out_free;
+    bool fresh = s->fresh;
+    s->fresh = false;
     if (!rate_ok(h, s)) {
         send_error(h, s, PROTO_ERR_RATE_LIMITED, "too many messages: slow down");
         goto out_kicks;
@@ -486,12 +659,23 @@ void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t le
     case PROTO_LIST:
         do_list(h, s);
         break;
+    case PROTO_STATE:
+        do_state(h, s, &req);
+        break;
+    case PROTO_REACT:
+        do_react(h, s, req.text);
+        break;
+    case PROTO_RESUME:
+        s->fresh = fresh;
+        s = do_resume(h, s, req.text);
+        break;
     }
 out_kicks:
     process_kicks(h);
 out_free:
     proto_request_clear(&req);
     free(text);
+    return s;
 }
 
 bool hub_flush_rooms(struct hub *h)
@@ -500,8 +684,9 @@ bool hub_flush_rooms(struct hub *h)
     if (h->rooms_dirty) {
         h->rooms_dirty = false;
         struct msg *m = rooms_msg(h);
-        for (struct hub_session *s = h->sessions; m && s; s = s->next) {
-            if (!s->room && !s->gone) {
+        for (struct list *n = h->sessions.next; m && n != &h->sessions; n = n->next) {
+            struct hub_session *s = list_entry(n, struct hub_session, node);
+            if (!s->room && !s->gone && s->sink) {
                 deliver(h, s, m);
                 sent = true;
             }
@@ -527,7 +712,31 @@ void hub_get_stats(struct hub *h, struct hub_stats *st)
     st->sessions = h->nsessions;
     st->rooms = h->nrooms;
     st->members = h->nmembers;
-    st->gone = 0;
-    for (struct hub_session *s = h->sessions; s; s = s->next)
+    st->gone = st->detached = 0;
+    for (struct list *n = h->sessions.next; n != &h->sessions; n = n->next) {
+        struct hub_session *s = list_entry(n, struct hub_session, node);
         st->gone += s->gone;
+        st->detached += !s->sink;
+    }
+}
+
+void hub_free(struct hub *h)
+{
+    if (!h)
+        return;
+    /* detached sessions wait for no connection: they go with the hub (no messages) */
+    while (!list_empty(&h->sessions)) {
+        struct hub_session *s = list_entry(list_first(&h->sessions), struct hub_session, node);
+        list_remove(&s->node);
+        if (s->room) {
+            struct room *r = s->room;
+            for (unsigned i = 0; i < r->count; i++)
+                r->members[i]->room = NULL;
+            room_destroy(h, r);
+        }
+        session_free(s);
+    }
+    free((char *)h->cfg.greeting);
+    free(h->kicked);
+    free(h);
 }

@@ -20,6 +20,7 @@ struct hub_config {
     unsigned max_rooms;        /* >= 1 */
     unsigned rate_per_sec;     /* token refill per second per session; 0 = no rate limit */
     unsigned rate_burst;       /* bucket size */
+    unsigned resume_window_ms; /* how long a dropped session keeps its seat; 0 = no resuming */
 };
 
 struct hub_ops {
@@ -28,12 +29,17 @@ struct hub_ops {
      * the session as gone, removes it from its room (the others get `bye`) and sends it nothing
      * more. Must not call back into the hub. */
     bool (*send)(void *sink, struct msg *m);
-    /* Wall clock in ms since the epoch (chat `ts`, rate limiting); NULL = the real clock. */
+    /* Wall clock in ms since the epoch for chat `ts`; NULL = the real clock. A test clock given
+     * here also drives the rate limits and the resume window (else: the monotonic clock). */
     int64_t (*now_ms)(void);
+    /* The session that was sent to sink has been resumed by another connection: the connection
+     * behind sink must forget it (never pass it to the hub again) and close. Must not call back
+     * into the hub. NULL: nothing to tell. */
+    void (*evict)(void *sink);
 };
 
 struct hub_stats {
-    unsigned sessions, rooms, members, gone;
+    unsigned sessions, rooms, members, gone, detached;
     uint64_t chats, signals, errors, overflows;
     uint64_t error_by_code[16]; /* indexed by enum proto_error */
 };
@@ -47,11 +53,23 @@ void hub_free(struct hub *h);
 struct hub_session *hub_connect(struct hub *h, void *sink);
 
 /* Removes the session: leaves its room (others get `bye`) and frees it. After this returns the hub
- * never calls send() with its sink again. */
+ * never calls send() with its sink again. For a connection that ended cleanly (a close frame
+ * either way, `leave` then close) or was closed by the server. */
 void hub_disconnect(struct hub *h, struct hub_session *s);
 
-/* Handles one complete, UTF-8-valid client message. Replies and fan-out go through send(). */
-void hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len);
+/* The session's connection dropped (no close frame, or missed pongs): the session keeps its seat
+ * (still counted in its room, sent nothing) for resume_window_ms, so a `resume` from a new
+ * connection can take it over; after that it ends like hub_disconnect. With no window, it is
+ * hub_disconnect. The hub never calls send() with its old sink again. */
+void hub_detach(struct hub *h, struct hub_session *s);
+
+/* Ends the detached sessions whose window has passed. Call periodically (the loop's tick). */
+void hub_tick(struct hub *h);
+
+/* Handles one complete, UTF-8-valid client message. Replies and fan-out go through send().
+ * Returns the session the connection belongs to from now on: s, or, after a successful
+ * `resume`, the resumed session (s is then freed). */
+struct hub_session *hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len);
 
 /* True when s is in a room now (for logging decisions). */
 bool hub_session_in_room(const struct hub_session *s);

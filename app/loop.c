@@ -66,6 +66,7 @@ static void on_tick(uv_timer_t *tm)
 {
     struct loop *lp = tm->data;
     uint64_t now = uv_now(&lp->uv);
+    hub_tick(lp->hub);
     hub_flush_rooms(lp->hub);
     conn_sweep(&lp->cs, now, ++lp->ticks % LOOP_KEEPALIVE_EVERY == 0);
     conn_flush(&lp->cs);
@@ -207,8 +208,9 @@ struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr)
         .max_rooms = (unsigned)cfg->max_rooms,
         .rate_per_sec = (unsigned)cfg->rate_limit_per_sec,
         .rate_burst = (unsigned)cfg->rate_limit_burst,
+        .resume_window_ms = (unsigned)cfg->resume_window_s * 1000u,
     };
-    struct hub_ops ops = {.send = sink_send};
+    struct hub_ops ops = {.send = sink_send, .evict = sink_evict};
     struct conn_limits lim = {
         .max_message = (size_t)cfg->max_message_bytes,
         .queue_bytes = (size_t)cfg->send_queue_bytes,

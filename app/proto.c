@@ -21,6 +21,7 @@ static const char *const error_codes[PROTO_ERR_COUNT] = {
     [PROTO_ERR_NOT_IN_ROOM] = "not_in_room",
     [PROTO_ERR_NO_SUCH_PEER] = "no_such_peer",
     [PROTO_ERR_RATE_LIMITED] = "rate_limited",
+    [PROTO_ERR_BAD_TOKEN] = "bad_token",
 };
 
 const char *proto_error_code(enum proto_error err)
@@ -133,6 +134,33 @@ static int json_depth(const char *s, size_t len, int limit)
     return max;
 }
 
+/* One reaction: 1..PROTO_EMOJI_MAX code points, no spaces, controls or ASCII letters, and at
+ * least one non-ASCII code point (keycaps such as 1 U+FE0F U+20E3 keep their digit). Returns a heap
+ * copy or NULL with *detail set. */
+static char *clean_emoji(const char *s, size_t len, const char **detail)
+{
+    size_t count = 0, n;
+    bool wide = false;
+    for (size_t i = 0; i < len; i += n) {
+        uint32_t cp = utf8_decode(s + i, len - i, &n);
+        if (is_space(cp) || is_control(cp) ||
+            (cp < 0x80 && ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'))) {
+            *detail = "emoji must be one emoji";
+            return NULL;
+        }
+        wide = wide || cp >= 0x80;
+        count++;
+    }
+    if (!count || count > PROTO_EMOJI_MAX || !wide) {
+        *detail = "emoji must be one emoji";
+        return NULL;
+    }
+    char *out = strndup(s, len);
+    if (!out)
+        *detail = "out of memory";
+    return out;
+}
+
 static int field_string(json_t *root, const char *key, const char **s, size_t *len)
 {
     json_t *v = json_object_get(root, key);
@@ -210,6 +238,36 @@ int proto_parse(const char *buf, size_t len, struct proto_request *req, const ch
         } else {
             rc = proto_chat_text(s, slen, &req->text, detail);
         }
+    } else if (!strcmp(t, "state")) {
+        req->type = PROTO_STATE;
+        json_t *mic = json_object_get(root, "mic"), *cam = json_object_get(root, "cam"),
+               *hand = json_object_get(root, "hand");
+        if (!json_is_boolean(mic) || !json_is_boolean(cam) || !json_is_boolean(hand)) {
+            *detail = "'mic', 'cam' and 'hand' must be true or false";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else {
+            req->mic = json_is_true(mic);
+            req->cam = json_is_true(cam);
+            req->hand = json_is_true(hand);
+        }
+    } else if (!strcmp(t, "react")) {
+        req->type = PROTO_REACT;
+        if (field_string(root, "emoji", &s, &slen)) {
+            *detail = "'emoji' must be a string";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else if (!(req->text = clean_emoji(s, slen, detail))) {
+            rc = PROTO_ERR_BAD_FIELD;
+        }
+    } else if (!strcmp(t, "resume")) {
+        req->type = PROTO_RESUME;
+        if (field_string(root, "token", &s, &slen) || slen == 0 || slen > PROTO_TOKEN_MAX ||
+            strlen(s) != slen) {
+            *detail = "unknown or expired session";
+            rc = PROTO_ERR_BAD_TOKEN;
+        } else if (!(req->text = strndup(s, slen))) {
+            *detail = "out of memory";
+            rc = PROTO_ERR_BAD_TOKEN;
+        }
     } else if (!strcmp(t, "signal")) {
         req->type = PROTO_SIGNAL;
         json_t *to = json_object_get(root, "to");
@@ -263,11 +321,11 @@ static json_t *rooms_array(const struct proto_room_info *rooms, size_t nrooms)
     return arr;
 }
 
-struct msg *proto_hello(const char *greeting, uint64_t id, const char *nickname,
+struct msg *proto_hello(const char *greeting, uint64_t id, const char *nickname, const char *token,
                         const struct proto_room_info *rooms, size_t nrooms)
 {
-    return finish(json_pack("{s:s,s:s,s:I,s:s,s:o}", "type", "hello", "text", greeting, "id",
-                            (json_int_t)id, "nickname", nickname, "rooms",
+    return finish(json_pack("{s:s,s:s,s:I,s:s,s:s,s:o}", "type", "hello", "text", greeting, "id",
+                            (json_int_t)id, "nickname", nickname, "token", token, "rooms",
                             rooms_array(rooms, nrooms)));
 }
 
@@ -287,8 +345,10 @@ struct msg *proto_joined(const char *room, uint64_t id, const struct proto_membe
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < nmembers; i++)
-        json_array_append_new(arr, json_pack("{s:I,s:s}", "id", (json_int_t)members[i].id,
-                                             "nickname", members[i].nickname));
+        json_array_append_new(arr, json_pack("{s:I,s:s,s:{s:b,s:b,s:b}}", "id",
+                                             (json_int_t)members[i].id, "nickname",
+                                             members[i].nickname, "state", "mic", members[i].mic,
+                                             "cam", members[i].cam, "hand", members[i].hand));
     return finish(json_pack("{s:s,s:s,s:I,s:o,s:I}", "type", "joined", "room", room, "id",
                             (json_int_t)id, "members", arr, "count", (json_int_t)count));
 }
@@ -444,6 +504,25 @@ struct msg *proto_signal(uint64_t from_id, const char *data)
 struct msg *proto_rooms(const struct proto_room_info *rooms, size_t nrooms)
 {
     return finish(json_pack("{s:s,s:o}", "type", "rooms", "rooms", rooms_array(rooms, nrooms)));
+}
+
+struct msg *proto_state(uint64_t id, bool mic, bool cam, bool hand)
+{
+    return finish(json_pack("{s:s,s:I,s:b,s:b,s:b}", "type", "state", "id", (json_int_t)id, "mic",
+                            mic, "cam", cam, "hand", hand));
+}
+
+struct msg *proto_react(uint64_t id, const char *emoji)
+{
+    return finish(
+        json_pack("{s:s,s:I,s:s}", "type", "react", "id", (json_int_t)id, "emoji", emoji));
+}
+
+struct msg *proto_resumed(uint64_t id, const char *nickname, const char *room, const char *token)
+{
+    return finish(json_pack("{s:s,s:I,s:s,s:o,s:s}", "type", "resumed", "id", (json_int_t)id,
+                            "nickname", nickname, "room", room ? json_string(room) : json_null(),
+                            "token", token));
 }
 
 struct msg *proto_error(enum proto_error err, const char *message)

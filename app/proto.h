@@ -4,6 +4,7 @@
 #ifndef HUDDLE_PROTO_H
 #define HUDDLE_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "msg.h"
@@ -13,6 +14,8 @@
 #define PROTO_CHAT_MAX     2000 /* code points, after trimming */
 #define PROTO_MAX_DEPTH    32   /* JSON nesting accepted (guards the parser's recursion) */
 #define PROTO_DEFAULT_NICK "Anon"
+#define PROTO_EMOJI_MAX    8   /* code points in one reaction */
+#define PROTO_TOKEN_MAX    128 /* bytes of a resume token accepted for lookup */
 
 enum proto_type {
     PROTO_NICKNAME = 1,
@@ -21,6 +24,9 @@ enum proto_type {
     PROTO_CHAT,
     PROTO_SIGNAL,
     PROTO_LIST,
+    PROTO_STATE,
+    PROTO_REACT,
+    PROTO_RESUME,
 };
 
 enum proto_error {
@@ -32,6 +38,7 @@ enum proto_error {
     PROTO_ERR_NOT_IN_ROOM,
     PROTO_ERR_NO_SUCH_PEER,
     PROTO_ERR_RATE_LIMITED,
+    PROTO_ERR_BAD_TOKEN,
     PROTO_ERR_COUNT,
 };
 
@@ -39,9 +46,11 @@ enum proto_error {
  * (proto_request_clear frees them). */
 struct proto_request {
     enum proto_type type;
-    char *text;  /* NICKNAME: nickname, JOIN: room, CHAT: text (all trimmed and validated) */
-    uint64_t to; /* SIGNAL: recipient session id */
-    char *data;  /* SIGNAL: the data value as compact JSON */
+    char *text;          /* NICKNAME: nickname, JOIN: room, CHAT: text (all trimmed and validated),
+                            REACT: the emoji, RESUME: the token (only its length is checked) */
+    uint64_t to;         /* SIGNAL: recipient session id */
+    char *data;          /* SIGNAL: the data value as compact JSON */
+    bool mic, cam, hand; /* STATE */
 };
 
 /* Parses one decoded UTF-8 message. Returns:
@@ -71,9 +80,11 @@ struct proto_room_info {
 struct proto_member {
     uint64_t id;
     const char *nickname;
+    bool mic, cam, hand; /* the member's last `state` */
 };
 
-struct msg *proto_hello(const char *greeting, uint64_t id, const char *nickname,
+/* token: the session's resume token (given to its own client only) */
+struct msg *proto_hello(const char *greeting, uint64_t id, const char *nickname, const char *token,
                         const struct proto_room_info *rooms, size_t nrooms);
 struct msg *proto_nickname(const char *nickname);
 struct msg *proto_renamed(uint64_t id, const char *old_nick, const char *new_nick);
@@ -88,6 +99,10 @@ struct msg *proto_chat(const char *room, uint64_t from_id, const char *from_nick
 /* data is compact JSON, inserted verbatim */
 struct msg *proto_signal(uint64_t from_id, const char *data);
 struct msg *proto_rooms(const struct proto_room_info *rooms, size_t nrooms);
+struct msg *proto_state(uint64_t id, bool mic, bool cam, bool hand);
+struct msg *proto_react(uint64_t id, const char *emoji);
+/* room: NULL when the session is in no room */
+struct msg *proto_resumed(uint64_t id, const char *nickname, const char *room, const char *token);
 struct msg *proto_error(enum proto_error err, const char *message);
 
 /* The room list as a heap JSON string {"rooms":[...]} for GET /api/rooms (caller frees). */

@@ -50,7 +50,9 @@ struct tls_sess {
     bool reader_done;           /* the close handler ran: never call CivetWeb on conn again */
     bool loop_running;          /* on_ready returned: CivetWeb's read loop owns conn */
     bool close_pending;         /* the writer wanted to close before that */
+    bool close_received;        /* CivetWeb's worker only: the client sent a close frame */
     bool close_sent;
+    atomic_bool dropped;     /* no close frame from the client, or missed pongs: resumable */
     atomic_llong last_rx_ms; /* monotonic time of the client's last frame (keep-alive) */
     char *scratch;           /* writer's buffer for batched frames, WS_BATCH_BYTES, lazily made */
     char remote_addr[48];    /* peer address and port: finds the socket for abort_socket */
@@ -203,6 +205,7 @@ static bool tls_keepalive(struct tls_sess *t, int64_t interval_ms, int64_t *next
     if (quiet >= CONN_IDLE_PINGS * interval_ms) {
         log_info(atomic_load(&t->id), "nothing from the client for %lld s: closing",
                  (long long)quiet / 1000);
+        atomic_store(&t->dropped, true);
         tls_send_now(t, msg_close(FRAME_CLOSE_GOING_AWAY, "idle timeout"));
         return false;
     }
@@ -257,6 +260,17 @@ static bool tls_sink_send(struct sink *sk, struct msg *m)
     return rc == 0;
 }
 
+/* sink.evict for TLS sessions, on the loop thread: the session was resumed elsewhere. */
+static void tls_sink_evict(struct sink *sk)
+{
+    struct tls_sess *t = (struct tls_sess *)sk;
+    t->session = NULL;
+    struct msg *m = msg_close(4000, "session resumed elsewhere");
+    if (m)
+        outq_push_final(t->q, m);
+    msg_unref(m);
+}
+
 /* --- TLS sessions: tasks run on the loop --- */
 
 struct tls_task {
@@ -290,9 +304,11 @@ static void run_tls_message(struct loop *lp, struct loop_task *task)
 {
     struct tls_task *tt = (struct tls_task *)task;
     struct tls_sess *t = tt->t;
-    if (t->session)
-        conn_deliver(loop_conns(lp), t->session, atomic_load(&t->id), tt->opcode, tt->data,
-                     tt->len);
+    if (t->session) {
+        t->session = conn_deliver(loop_conns(lp), t->session, atomic_load(&t->id), tt->opcode,
+                                  tt->data, tt->len);
+        atomic_store(&t->id, hub_session_id(t->session));
+    }
     free(tt);
 }
 
@@ -300,7 +316,10 @@ static void run_tls_disconnect(struct loop *lp, struct loop_task *task)
 {
     struct tls_task *tt = (struct tls_task *)task;
     struct tls_sess *t = tt->t;
-    hub_disconnect(loop_hub(lp), t->session);
+    if (tt->opcode) /* dropped: keep the seat for a resume */
+        hub_detach(loop_hub(lp), t->session);
+    else
+        hub_disconnect(loop_hub(lp), t->session);
     t->session = NULL;
     tls_unref(t);
     free(tt);
@@ -417,6 +436,7 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
         return 1;
     }
     t->sink.send = tls_sink_send;
+    t->sink.evict = tls_sink_evict;
     t->ws = ws;
     t->conn = cconn;
     atomic_init(&t->refs, 1);
@@ -533,6 +553,7 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         return 1;
     case FRAME_CLOSE:
         log_info(atomic_load(&t->id), "client closed (%u)", (unsigned)out.code);
+        t->close_received = true;
         tls_send_now(t, msg_close(out.code, NULL));
         return 0;
     case FRAME_FAIL:
@@ -558,8 +579,11 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
     pthread_mutex_lock(&t->write_lock);
     bool clean = t->close_sent;
     pthread_mutex_unlock(&t->write_lock);
-    if (!clean)
+    if (!clean) {
         ws_count_close(ws->ctr, 1006);
+        if (!t->close_received)
+            atomic_store(&t->dropped, true);
+    }
     outq_stop(t->q); /* the loop's pushes fail from now on: the hub treats it as gone */
     if (t->writer_started)
         pthread_join(t->writer, NULL);
@@ -576,7 +600,8 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
     }
     pthread_mutex_unlock(&ws->lock);
     /* the loop's reference goes with the disconnect task (after every message task) */
-    if (atomic_load(&t->refs) > 1 && !tls_post(t, run_tls_disconnect, 0, NULL, 0))
+    if (atomic_load(&t->refs) > 1 &&
+        !tls_post(t, run_tls_disconnect, atomic_load(&t->dropped) ? 1 : 0, NULL, 0))
         atomic_fetch_sub(&t->refs, 1); /* loop stopped: it disconnected everyone already */
     atomic_fetch_sub(&ws->ctr->tls_open, 1);
     release_slot(ws);

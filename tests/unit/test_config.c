@@ -90,6 +90,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.rate_limit_burst, 500);
     assert_int_equal(cfg.ping_interval, 25);
     assert_int_equal(cfg.stall_timeout_ms, 10000);
+    assert_int_equal(cfg.resume_window_s, 30);
     assert_string_equal(cfg.ice_servers, "stun:stun.l.google.com:19302");
     assert_string_equal(cfg.turn_username, "");
     assert_string_equal(cfg.turn_credential, "");
@@ -125,12 +126,13 @@ static void test_free_is_safe(void **state)
 }
 
 static const char *const all_keys[] = {
-    "bind_address",       "listening_port",    "document_root",    "greeting",
-    "num_threads",        "max_message_bytes", "log_level",        "max_room_members",
-    "max_rooms",          "max_connections",   "send_queue_bytes", "send_queue_messages",
-    "rate_limit_per_sec", "rate_limit_burst",  "ping_interval",    "stall_timeout_ms",
-    "ice_servers",        "turn_username",     "turn_credential",  "ssl_port",
-    "ssl_certificate",    "redirect_to_https", "allowed_origins",  "access_log",
+    "bind_address",       "listening_port",    "document_root",     "greeting",
+    "num_threads",        "max_message_bytes", "log_level",         "max_room_members",
+    "max_rooms",          "max_connections",   "send_queue_bytes",  "send_queue_messages",
+    "rate_limit_per_sec", "rate_limit_burst",  "ping_interval",     "stall_timeout_ms",
+    "resume_window_s",    "ice_servers",       "turn_username",     "turn_credential",
+    "ssl_port",           "ssl_certificate",   "redirect_to_https", "allowed_origins",
+    "access_log",
 };
 #define N_KEYS (sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -228,6 +230,7 @@ static const struct {
     {"rate_limit_burst", "1", "0", "1000000", "1000001"},
     {"ping_interval", "0", "-1", "3600", "3601"},
     {"stall_timeout_ms", "100", "99", "600000", "600001"},
+    {"resume_window_s", "0", "-1", "3600", "3601"},
 };
 
 static void assert_rejected(struct config *cfg, const char *key, const char *value,
@@ -906,6 +909,7 @@ static void assert_same_config(const struct config *a, const struct config *b)
     assert_int_equal(a->rate_limit_burst, b->rate_limit_burst);
     assert_int_equal(a->ping_interval, b->ping_interval);
     assert_int_equal(a->stall_timeout_ms, b->stall_timeout_ms);
+    assert_int_equal(a->resume_window_s, b->resume_window_s);
     assert_string_equal(a->ice_servers, b->ice_servers);
     assert_string_equal(a->turn_username, b->turn_username);
     assert_string_equal(a->turn_credential, b->turn_credential);

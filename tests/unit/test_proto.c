@@ -488,18 +488,20 @@ static void test_build_hello(void **state)
     const struct proto_room_info rooms[] = {{"alpha", 1}, {"b\"eta", 8}};
     (void)state;
 
-    assert_msg(proto_hello("hello!", 1, "Anon", NULL, 0),
+    assert_msg(proto_hello("hello!", 1, "Anon", "t0k", NULL, 0),
                "{\"type\":\"hello\",\"text\":\"hello!\",\"id\":1,\"nickname\":\"Anon\","
-               "\"rooms\":[]}");
-    assert_msg(proto_hello("hi \xe2\x98\x83", 42, "Zo\xc3\xab", rooms, 2),
-               "{\"type\":\"hello\",\"text\":\"hi \xe2\x98\x83\",\"id\":42,\"nickname\":"
-               "\"Zo\xc3\xab\",\"rooms\":[{\"name\":\"alpha\",\"count\":1},{\"name\":"
-               "\"b\\\"eta\",\"count\":8}]}");
+               "\"token\":\"t0k\",\"rooms\":[]}");
+    assert_msg(
+        proto_hello("hi \xe2\x98\x83", 42, "Zo\xc3\xab", "abc", rooms, 2),
+        "{\"type\":\"hello\",\"text\":\"hi \xe2\x98\x83\",\"id\":42,\"nickname\":"
+        "\"Zo\xc3\xab\",\"token\":\"abc\",\"rooms\":[{\"name\":\"alpha\",\"count\":1},{\"name\":"
+        "\"b\\\"eta\",\"count\":8}]}");
 }
 
 static void test_build_presence(void **state)
 {
-    const struct proto_member members[] = {{3, "Ann"}, {5, "B\\b"}};
+    const struct proto_member members[] = {{3, "Ann", true, false, false},
+                                           {5, "B\\b", false, true, true}};
     (void)state;
 
     assert_msg(proto_nickname("Bob"), "{\"type\":\"nickname\",\"nickname\":\"Bob\"}");
@@ -509,7 +511,19 @@ static void test_build_presence(void **state)
                "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[],\"count\":1}");
     assert_msg(proto_joined("r", 4, members, 2, 3),
                "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[{\"id\":3,"
-               "\"nickname\":\"Ann\"},{\"id\":5,\"nickname\":\"B\\\\b\"}],\"count\":3}");
+               "\"nickname\":\"Ann\",\"state\":{\"mic\":true,\"cam\":false,\"hand\":false}},"
+               "{\"id\":5,\"nickname\":\"B\\\\b\",\"state\":{\"mic\":false,\"cam\":true,"
+               "\"hand\":true}}],\"count\":3}");
+    assert_msg(proto_state(7, true, false, true),
+               "{\"type\":\"state\",\"id\":7,\"mic\":true,\"cam\":false,\"hand\":true}");
+    assert_msg(proto_react(7, "\xf0\x9f\x91\x8d"),
+               "{\"type\":\"react\",\"id\":7,\"emoji\":\"\xf0\x9f\x91\x8d\"}");
+    assert_msg(proto_resumed(7, "Ann", "r", "tk"),
+               "{\"type\":\"resumed\",\"id\":7,\"nickname\":\"Ann\",\"room\":\"r\","
+               "\"token\":\"tk\"}");
+    assert_msg(proto_resumed(7, "Ann", NULL, "tk"),
+               "{\"type\":\"resumed\",\"id\":7,\"nickname\":\"Ann\",\"room\":null,"
+               "\"token\":\"tk\"}");
     assert_msg(proto_presence("welcome", "r", 9, "Cy", 2),
                "{\"type\":\"welcome\",\"room\":\"r\",\"id\":9,\"nickname\":\"Cy\",\"count\":2}");
     assert_msg(proto_presence("bye", "r", 9, "Cy", 0),
