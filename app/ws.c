@@ -23,6 +23,7 @@
 #include "adopt.h"
 #include "clock.h"
 #include "frame.h"
+#include "list.h"
 #include "log.h"
 #include "outq.h"
 #include "sink.h"
@@ -57,8 +58,7 @@ struct tls_sess {
     char *scratch;           /* writer's buffer for batched frames, WS_BATCH_BYTES, lazily made */
     char remote_addr[48];    /* peer address and port: finds the socket for abort_socket */
     int remote_port, server_port;
-    bool listed; /* on ws->tls */
-    struct tls_sess *prev, *next;
+    struct list node; /* on ws->tls while its reader runs (list_linked) */
 };
 
 struct ws_server {
@@ -66,7 +66,7 @@ struct ws_server {
     struct ws_counters *ctr;
     const struct config *cfg;
     pthread_mutex_t lock; /* tls list */
-    struct tls_sess *tls;
+    struct list tls;
     struct msg *overflow_close;
     atomic_bool stopping;
     char reserved; /* &reserved as user data: a plain upgrade holds a slot, not adopted yet */
@@ -440,6 +440,7 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
     t->ws = ws;
     t->conn = cconn;
     atomic_init(&t->refs, 1);
+    list_init(&t->node);
     pthread_mutex_init(&t->lock, NULL);
     pthread_mutex_init(&t->write_lock, NULL);
     frame_asm_init(&t->fa, (size_t)ws->cfg->max_message_bytes);
@@ -486,11 +487,7 @@ static void ready_tls(struct ws_server *ws, struct mg_connection *conn, struct t
     t->server_port = ri->server_port;
     atomic_store(&t->last_rx_ms, clock_mono_ms());
     pthread_mutex_lock(&ws->lock);
-    t->listed = true;
-    t->next = ws->tls;
-    if (ws->tls)
-        ws->tls->prev = t;
-    ws->tls = t;
+    list_insert_tail(&ws->tls, &t->node);
     pthread_mutex_unlock(&ws->lock);
     atomic_fetch_add(&t->refs, 1); /* the loop's */
     bool posted = tls_post(t, run_tls_connect, 0, NULL, 0);
@@ -589,15 +586,7 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
         pthread_join(t->writer, NULL);
     log_info(atomic_load(&t->id), "disconnected");
     pthread_mutex_lock(&ws->lock);
-    if (t->listed) {
-        if (t->prev)
-            t->prev->next = t->next;
-        else
-            ws->tls = t->next;
-        if (t->next)
-            t->next->prev = t->prev;
-        t->listed = false;
-    }
+    list_remove(&t->node);
     pthread_mutex_unlock(&ws->lock);
     /* the loop's reference goes with the disconnect task (after every message task) */
     if (atomic_load(&t->refs) > 1 &&
@@ -641,6 +630,7 @@ struct ws_server *ws_new(struct loop *lp, struct ws_counters *ctr, const struct 
         free(ws);
         return NULL;
     }
+    list_init(&ws->tls);
     pthread_mutex_init(&ws->lock, NULL);
     return ws;
 }
@@ -655,7 +645,8 @@ unsigned ws_shutdown(struct ws_server *ws, unsigned timeout_ms)
 {
     atomic_store(&ws->stopping, true);
     pthread_mutex_lock(&ws->lock);
-    for (struct tls_sess *t = ws->tls; t; t = t->next) {
+    for (struct list *n = ws->tls.next; n != &ws->tls; n = n->next) {
+        struct tls_sess *t = list_entry(n, struct tls_sess, node);
         struct msg *m = msg_close(FRAME_CLOSE_GOING_AWAY, "server shutting down");
         if (m)
             outq_push_final(t->q, m); /* -EPIPE: already closing, nothing to add */
@@ -665,8 +656,8 @@ unsigned ws_shutdown(struct ws_server *ws, unsigned timeout_ms)
     unsigned left = loop_shutdown(ws->lp, timeout_ms);
     if (left) {
         pthread_mutex_lock(&ws->lock);
-        for (struct tls_sess *t = ws->tls; t; t = t->next)
-            tls_abort_socket(t);
+        for (struct list *n = ws->tls.next; n != &ws->tls; n = n->next)
+            tls_abort_socket(list_entry(n, struct tls_sess, node));
         pthread_mutex_unlock(&ws->lock);
     }
     return left;
