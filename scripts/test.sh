@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # README's test command: installs the test packages, then builds and runs every test stage:
 #   build/ (-Werror) unit + integration + e2e, build-asan/ (ASan+UBSan) unit + integration,
-#   build-tsan/ (TSan) the hub/outq concurrency unit tests + integration.
+#   build-tsan/ (TSan) the hub/outq concurrency unit tests + integration, build-fuzz/ (clang
+#   libFuzzer) each fuzz target for FUZZ_SECONDS (20).
 # Every stage runs even when an earlier one failed; logs go to tests/artifacts/. The last line is
 # "huddle tests: N stages passed, M failed"; the exit status is non-zero when any stage failed.
-# Environment: HUDDLE_SKIP_DEPS=1 skips the package step, HUDDLE_SKIP_TSAN=1 the TSan stages.
+# Environment: HUDDLE_SKIP_DEPS=1 skips the package step, HUDDLE_SKIP_TSAN=1 the TSan stages,
+# FUZZ_SECONDS=0 the fuzz stages.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 repo=$(pwd)
@@ -133,7 +135,48 @@ if [ "${HUDDLE_SKIP_TSAN:-0}" != 1 ]; then
     fi
 fi
 
-# 4. End to end in headless Chromium, against the plain binary.
+# 4. libFuzzer targets (tests/fuzz/fuzz_*.c, clang, ASan+UBSan): each runs FUZZ_SECONDS (20; 0 skips
+#    the stage) on a copy of its seed corpus tests/fuzz/corpus/<target>/ in a temporary directory,
+#    so the repository's corpus never grows. A crash, leak, timeout or failed check fails the stage;
+#    the input that did it is kept as tests/artifacts/fuzz/<target>-crash-<sha1> (replay: run the
+#    target with that file as its argument).
+fuzz_build() {
+    cmake -S "$repo" -B "$repo/build-fuzz" -DCMAKE_C_COMPILER=clang \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUDDLE_FUZZ=ON -DHUDDLE_TESTS=OFF &&
+        cmake --build "$repo/build-fuzz" -j"$jobs" --target huddle_fuzz
+}
+fuzz_targets() {
+    local secs=${FUZZ_SECONDS:-20} src t seeds tmp st execs rc=0
+    mkdir -p "$art/fuzz"
+    for src in "$repo"/tests/fuzz/fuzz_*.c; do
+        t=$(basename "$src" .c)
+        tmp=$(mktemp -d)
+        mkdir "$tmp/corpus"
+        seeds="$repo/tests/fuzz/corpus/${t#fuzz_}"
+        [ -d "$seeds" ] && cp -R "$seeds/." "$tmp/corpus/"
+        (cd "$tmp" && "$repo/build-fuzz/$t" -max_total_time="$secs" -timeout=10 \
+            -print_final_stats=1 -artifact_prefix="$art/fuzz/$t-" corpus >log 2>&1)
+        st=$?
+        execs=$(awk '/^stat::number_of_executed_units:/ {print $2}' "$tmp/log")
+        echo "$t: ${execs:-?} executions in $secs s, exit $st"
+        if [ "$st" != 0 ]; then
+            tail -n 40 "$tmp/log"
+            rc=1
+        fi
+        rm -rf "$tmp"
+    done
+    return "$rc"
+}
+export -f fuzz_build fuzz_targets
+if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+    if stage build-fuzz 900 fuzz_build; then
+        stage fuzz 600 fuzz_targets
+    else
+        not_run fuzz "build-fuzz failed"
+    fi
+fi
+
+# 5. End to end in headless Chromium, against the plain binary.
 if [ -f tests/e2e/run.mjs ]; then
     if [ "$plain_ok" = 1 ]; then
         stage e2e 900 env HUDDLE_BIN="$repo/build/huddle" HUDDLE_ARTIFACTS="$art" node tests/e2e/run.mjs
