@@ -18,12 +18,12 @@ RUN rm -rf build \
     && strip build/huddle build/tls/*.so
 
 FROM ${BASE_IMAGE} AS runtime
-# libcivetweb1 and libjansson4 are what the binary links beyond libc; libssl3 is what the TLS glue
+# libcivetweb1, libjansson4 and libuv1 are what the binary links beyond libc; libssl3 is what the TLS glue
 # (lib/huddle/tls, loaded only when ssl_certificate is set) links. The health check uses bash's
 # /dev/tcp, so curl and its dependencies stay out of the image.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libcivetweb1 libjansson4 libssl3 \
+        libcivetweb1 libjansson4 libssl3 libuv1 \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
     && useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin huddle \
     && mkdir -p /etc/huddle

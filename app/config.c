@@ -35,6 +35,7 @@ enum cfg_check {
     CHK_IPV4,        /* dotted IPv4 address (CivetWeb 1.15 on Debian has no IPv6) */
     CHK_ICE_LIST,    /* "" or comma list of stun:/turn:/turns: URLs */
     CHK_ORIGIN_LIST, /* "", "*" or comma list of http(s)://host[:port] */
+    CHK_IPV4_LIST,   /* "" or comma list of IPv4 addresses */
 };
 
 struct cfg_key {
@@ -73,7 +74,12 @@ struct cfg_key {
     X(STR, ssl_certificate, 0, 0, CHK_TEXT, "")                                                    \
     X(BOOL, redirect_to_https, 0, 1, CHK_NONE, "no")                                               \
     X(STR, allowed_origins, 0, 0, CHK_ORIGIN_LIST, "")                                             \
-    X(BOOL, access_log, 0, 1, CHK_NONE, "no")
+    X(BOOL, access_log, 0, 1, CHK_NONE, "no")                                                      \
+    X(INT, max_connections_per_ip, 0, 1000000, CHK_NONE, "20")                                     \
+    X(INT, max_http_connections_per_ip, 0, 10000, CHK_NONE, "16")                                  \
+    X(INT, request_header_timeout_ms, 100, 600000, CHK_NONE, "5000")                               \
+    X(INT, flood_close_after, 0, 1000000, CHK_NONE, "50")                                          \
+    X(STR, trusted_proxies, 0, 0, CHK_IPV4_LIST, "")
 
 #define CFG_ENTRY(t, k, lo, hi, chk, d) {#k, CFG_##t, offsetof(struct config, k), lo, hi, chk, d},
 #define CFG_NAME(t, k, lo, hi, chk, d)  #k,
@@ -126,25 +132,36 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Checks each entry of a comma list (no spaces, no empty entries) with ok(entry, len). */
+/* Checks each entry of a comma list with ok(entry, len): entries are trimmed of the spaces around
+ * them (people write "a, b"), and none may be empty or contain a space. The walk is strlist's. */
 static bool check_list(const char *s, bool (*ok)(const char *entry, size_t len))
 {
-    const char *p = s;
+    const char *cur = s, *item;
+    size_t len, items = 0, commas = 0;
 
-    if (*s == '\0')
-        return true;
-    for (;;) {
-        size_t len = strcspn(p, ",");
-
-        if (len == 0 || !ok(p, len))
+    for (const char *p = s; *p; p++)
+        commas += *p == ',';
+    while (strlist_next(&cur, &item, &len)) {
+        items++;
+        if (!ok(item, len))
             return false;
         for (size_t i = 0; i < len; i++)
-            if (isspace((unsigned char)p[i]))
+            if (isspace((unsigned char)item[i]))
                 return false;
-        if (p[len] == '\0')
-            return true;
-        p += len + 1;
     }
+    return items == 0 ? commas == 0 : items == commas + 1;
+}
+
+static bool ipv4_entry_ok(const char *e, size_t len)
+{
+    char buf[INET_ADDRSTRLEN];
+    struct in_addr addr;
+
+    if (len >= sizeof(buf))
+        return false;
+    memcpy(buf, e, len);
+    buf[len] = '\0';
+    return inet_pton(AF_INET, buf, &addr) == 1;
 }
 
 static bool ice_entry_ok(const char *e, size_t len)
@@ -194,6 +211,8 @@ static bool check_string(enum cfg_check check, const char *v)
         return check_list(v, ice_entry_ok);
     case CHK_ORIGIN_LIST:
         return strcmp(v, "*") == 0 || check_list(v, origin_entry_ok);
+    case CHK_IPV4_LIST:
+        return check_list(v, ipv4_entry_ok);
     case CHK_NONE:
         break;
     }
@@ -253,8 +272,9 @@ static const char *const check_expected[] = {
     [CHK_GREETING] =
         "1.." CFG_STR(CFG_GREETING_MAX) " bytes of UTF-8 text without control characters",
     [CHK_IPV4] = "an IPv4 address such as 0.0.0.0 or 127.0.0.1",
-    [CHK_ICE_LIST] = "a comma list of stun:, turn: or turns: URLs without spaces",
-    [CHK_ORIGIN_LIST] = "empty, '*' or a comma list of http(s)://host[:port] without spaces",
+    [CHK_ICE_LIST] = "a comma list of stun:, turn: or turns: URLs",
+    [CHK_ORIGIN_LIST] = "empty, '*' or a comma list of http(s)://host[:port]",
+    [CHK_IPV4_LIST] = "empty or a comma list of IPv4 addresses",
 };
 
 /* Describes what key k accepts, for "bad value" errors. */

@@ -42,6 +42,11 @@ struct config {
     bool redirect_to_https;   /* redirect_to_https (no) */
     char *allowed_origins;    /* allowed_origins (""): comma list, "" = same host, "*" = any */
     bool access_log;          /* access_log (no) */
+    int max_connections_per_ip;      /* (20): WebSocket sessions per client address, 0 = off */
+    int max_http_connections_per_ip; /* (16): open HTTP connections per address, 0 = off */
+    int request_header_timeout_ms;   /* (5000): a request's headers must arrive within it */
+    int flood_close_after;           /* (50): rate-limited messages before close 1008, 0 = never */
+    char *trusted_proxies;           /* (""): reverse proxies whose X-Forwarded-For is believed */
 };
 
 /* Fills cfg with the defaults above. Returns 0 or -ENOMEM. */

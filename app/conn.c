@@ -189,6 +189,13 @@ static void conn_evict(struct sink *sk)
     queue_close(c, CONN_CLOSE_RESUMED, "session resumed elsewhere");
 }
 
+/* sink.kick: the hub wants this connection closed (a flood). */
+static void conn_kick(struct sink *sk, unsigned code, const char *reason)
+{
+    struct conn *c = (struct conn *)((char *)sk - offsetof(struct conn, sink));
+    queue_close(c, code, reason);
+}
+
 /* Sends a control frame (pong) behind what is queued. */
 static void queue_control(struct conn *c, int opcode, const char *data, size_t len)
 {
@@ -410,6 +417,8 @@ struct hub_session *conn_deliver(struct conn_set *cs, struct hub_session *s, uin
 {
     atomic_fetch_add_explicit(&cs->ctr->msgs_in, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&cs->ctr->bytes_in, len, memory_order_relaxed);
+    if (!hub_admit(cs->hub, s))
+        return s; /* over the rate limit: not even logged */
     /* the seed's decoded-message line; chat inside a room is private: DEBUG only */
     enum log_level lvl = hub_session_in_room(s) ? LOG_DEBUG : LOG_INFO;
     if (log_enabled(lvl)) {
@@ -590,6 +599,7 @@ int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_p
     c->fd = fd;
     c->sink.send = conn_send;
     c->sink.evict = conn_evict;
+    c->sink.kick = conn_kick;
     snprintf(c->remote, sizeof(c->remote), "%s", remote_addr ? remote_addr : "?");
     list_init(&c->all_node);
     list_init(&c->alive_node);

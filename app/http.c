@@ -220,7 +220,7 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
 static bool redirect_https(struct mg_connection *conn, const struct mg_request_info *ri,
                            const struct http_server *srv)
 {
-    if (!srv->cfg->redirect_to_https || !srv->ssl_port || ri->is_ssl ||
+    if (!srv->cfg->redirect_to_https || !srv->cfg->ssl_port || ri->is_ssl ||
         !strcmp(ri->local_uri, "/healthz"))
         return false;
     const char *host = mg_get_header(conn, "Host");
@@ -259,7 +259,7 @@ static bool redirect_https(struct mg_connection *conn, const struct mg_request_i
     mg_printf(conn,
               "HTTP/1.1 308 Permanent Redirect\r\nLocation: https://%.*s:%d%s%s%s\r\n"
               "Content-Length: 0\r\nConnection: close\r\n\r\n",
-              (int)hlen, host, srv->ssl_port, uri, ri->query_string ? "?" : "",
+              (int)hlen, host, srv->cfg->ssl_port, uri, ri->query_string ? "?" : "",
               ri->query_string ? ri->query_string : "");
     free(uri);
     return true;

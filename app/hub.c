@@ -38,6 +38,8 @@ struct hub_session {
     int64_t refill_ms;
     double react_tokens;
     int64_t react_ms;
+    unsigned limited;        /* messages refused in a row by the rate limit */
+    int64_t limited_log_ms;  /* when that was last logged (once a minute at most) */
     int64_t detach_deadline; /* monotonic ms */
     char token[2 * HUB_TOKEN_BYTES + 1];
     struct list node;          /* hub.sessions */
@@ -138,6 +140,8 @@ uint64_t hub_session_id(const struct hub_session *s)
     return s->id;
 }
 
+static void mark_gone(struct hub *h, struct hub_session *s);
+
 /* Queues m for s; on refusal marks s gone and remembers it for kick processing. */
 static void deliver(struct hub *h, struct hub_session *s, struct msg *m)
 {
@@ -145,10 +149,16 @@ static void deliver(struct hub *h, struct hub_session *s, struct msg *m)
         return;
     if (h->ops.send(s->sink, m))
         return;
-    s->gone = true;
     h->stats.overflows++;
     log_warn(s->id, "connection refused a message (queue full or closing): dropping it from %s",
              s->room ? "its room" : "the lobby");
+    mark_gone(h, s);
+}
+
+/* s gets nothing more and leaves its room when the current operation ends (process_kicks). */
+static void mark_gone(struct hub *h, struct hub_session *s)
+{
+    s->gone = true;
     if (h->nkicked == h->capkicked) {
         size_t cap = h->capkicked ? h->capkicked * 2 : 8;
         struct hub_session **k = realloc(h->kicked, cap * sizeof(*k));
@@ -607,6 +617,35 @@ static struct hub_session *do_resume(struct hub *h, struct hub_session *s, const
     return old;
 }
 
+bool hub_admit(struct hub *h, struct hub_session *s)
+{
+    if (s->gone)
+        return false;
+    if (rate_ok(h, s)) {
+        s->limited = 0;
+        return true;
+    }
+    s->limited++;
+    if (h->cfg.flood_close_after && s->limited > h->cfg.flood_close_after) {
+        log_warn(s->id, "still over the rate limit after %u refused messages: closing with 1008",
+                 h->cfg.flood_close_after);
+        h->stats.floods++;
+        if (h->ops.kick && s->sink)
+            h->ops.kick(s->sink, 1008, "message flood");
+        mark_gone(h, s);
+        process_kicks(h);
+        return false;
+    }
+    int64_t now = mono_ms(h);
+    if (s->limited == 1 && (!s->limited_log_ms || now - s->limited_log_ms >= 60000)) {
+        log_info(s->id, "over the rate limit: refusing its messages");
+        s->limited_log_ms = now;
+    }
+    send_error(h, s, PROTO_ERR_RATE_LIMITED, "too many messages: slow down");
+    process_kicks(h);
+    return false;
+}
+
 struct hub_session *hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len)
 {
     struct proto_request req;
@@ -619,10 +658,6 @@ struct hub_session *hub_handle(struct hub *h, struct hub_session *s, const char 
         goto out_free;
     bool fresh = s->fresh;
     s->fresh = false;
-    if (!rate_ok(h, s)) {
-        send_error(h, s, PROTO_ERR_RATE_LIMITED, "too many messages: slow down");
-        goto out_kicks;
-    }
     if (rc < 0) {
         /* plain text: a chat message inside a room, only logged outside */
         if (!s->room)

@@ -15,12 +15,13 @@ struct hub;
 struct hub_session;
 
 struct hub_config {
-    const char *greeting;      /* copied */
-    unsigned max_room_members; /* >= 1 */
-    unsigned max_rooms;        /* >= 1 */
-    unsigned rate_per_sec;     /* token refill per second per session; 0 = no rate limit */
-    unsigned rate_burst;       /* bucket size */
-    unsigned resume_window_ms; /* how long a dropped session keeps its seat; 0 = no resuming */
+    const char *greeting;       /* copied */
+    unsigned max_room_members;  /* >= 1 */
+    unsigned max_rooms;         /* >= 1 */
+    unsigned rate_per_sec;      /* token refill per second per session; 0 = no rate limit */
+    unsigned rate_burst;        /* bucket size */
+    unsigned resume_window_ms;  /* how long a dropped session keeps its seat; 0 = no resuming */
+    unsigned flood_close_after; /* rate-limited messages in a row before the session is closed */
 };
 
 struct hub_ops {
@@ -36,11 +37,15 @@ struct hub_ops {
      * behind sink must forget it (never pass it to the hub again) and close. Must not call back
      * into the hub. NULL: nothing to tell. */
     void (*evict)(void *sink);
+    /* The session behind sink must end: close its connection with code and reason (the session
+     * is ended by the transport as usual, with hub_disconnect). Must not call back into the hub.
+     * NULL: nothing is closed (the session only stops being served). */
+    void (*kick)(void *sink, unsigned code, const char *reason);
 };
 
 struct hub_stats {
     unsigned sessions, rooms, members, gone, detached;
-    uint64_t chats, signals, errors, overflows;
+    uint64_t chats, signals, errors, overflows, floods;
     uint64_t error_by_code[16]; /* indexed by enum proto_error */
 };
 
@@ -66,9 +71,14 @@ void hub_detach(struct hub *h, struct hub_session *s);
 /* Ends the detached sessions whose window has passed. Call periodically (the loop's tick). */
 void hub_tick(struct hub *h);
 
-/* Handles one complete, UTF-8-valid client message. Replies and fan-out go through send().
- * Returns the session the connection belongs to from now on: s, or, after a successful
- * `resume`, the resumed session (s is then freed). */
+/* The rate limit, before a message is even looked at (or logged): true when s may send one more
+ * message now. Otherwise s gets `rate_limited` (and, past flood_close_after refusals in a row,
+ * its connection is kicked with 1008 and it leaves its room); the message must be dropped. */
+bool hub_admit(struct hub *h, struct hub_session *s);
+
+/* Handles one complete, UTF-8-valid client message that hub_admit let through. Replies and fan-out
+ * go through send(). Returns the session the connection belongs to from now on: s, or, after a
+ * successful `resume`, the resumed session (s is then freed). */
 struct hub_session *hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len);
 
 /* True when s is in a room now (for logging decisions). */

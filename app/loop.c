@@ -209,8 +209,9 @@ struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr)
         .rate_per_sec = (unsigned)cfg->rate_limit_per_sec,
         .rate_burst = (unsigned)cfg->rate_limit_burst,
         .resume_window_ms = (unsigned)cfg->resume_window_s * 1000u,
+        .flood_close_after = (unsigned)cfg->flood_close_after,
     };
-    struct hub_ops ops = {.send = sink_send, .evict = sink_evict};
+    struct hub_ops ops = {.send = sink_send, .evict = sink_evict, .kick = sink_kick};
     struct conn_limits lim = {
         .max_message = (size_t)cfg->max_message_bytes,
         .queue_bytes = (size_t)cfg->send_queue_bytes,

@@ -14,6 +14,8 @@ struct sink {
     /* The hub gave this connection's session to another connection (`resume`): forget it and
      * close (4000). Called on the loop thread, from inside the hub: only queues. */
     void (*evict)(struct sink *sk);
+    /* Close the connection with code and reason; its session ends as usual. Only queues. */
+    void (*kick)(struct sink *sk, unsigned code, const char *reason);
 };
 
 /* hub_ops.send for sinks: dispatches to sk->send. */
@@ -26,6 +28,12 @@ static inline bool sink_send(void *sk, struct msg *m)
 static inline void sink_evict(void *sk)
 {
     ((struct sink *)sk)->evict((struct sink *)sk);
+}
+
+/* hub_ops.kick for sinks: dispatches to sk->kick. */
+static inline void sink_kick(void *sk, unsigned code, const char *reason)
+{
+    ((struct sink *)sk)->kick((struct sink *)sk, code, reason);
 }
 
 #endif

@@ -271,6 +271,16 @@ static void tls_sink_evict(struct sink *sk)
     msg_unref(m);
 }
 
+/* sink.kick for TLS sessions, on the loop thread. */
+static void tls_sink_kick(struct sink *sk, unsigned code, const char *reason)
+{
+    struct tls_sess *t = (struct tls_sess *)sk;
+    struct msg *m = msg_close(code, reason);
+    if (m)
+        outq_push_final(t->q, m);
+    msg_unref(m);
+}
+
 /* --- TLS sessions: tasks run on the loop --- */
 
 struct tls_task {
@@ -437,6 +447,7 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
     }
     t->sink.send = tls_sink_send;
     t->sink.evict = tls_sink_evict;
+    t->sink.kick = tls_sink_kick;
     t->ws = ws;
     t->conn = cconn;
     atomic_init(&t->refs, 1);

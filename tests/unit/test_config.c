@@ -126,13 +126,36 @@ static void test_free_is_safe(void **state)
 }
 
 static const char *const all_keys[] = {
-    "bind_address",       "listening_port",    "document_root",     "greeting",
-    "num_threads",        "max_message_bytes", "log_level",         "max_room_members",
-    "max_rooms",          "max_connections",   "send_queue_bytes",  "send_queue_messages",
-    "rate_limit_per_sec", "rate_limit_burst",  "ping_interval",     "stall_timeout_ms",
-    "resume_window_s",    "ice_servers",       "turn_username",     "turn_credential",
-    "ssl_port",           "ssl_certificate",   "redirect_to_https", "allowed_origins",
+    "bind_address",
+    "listening_port",
+    "document_root",
+    "greeting",
+    "num_threads",
+    "max_message_bytes",
+    "log_level",
+    "max_room_members",
+    "max_rooms",
+    "max_connections",
+    "send_queue_bytes",
+    "send_queue_messages",
+    "rate_limit_per_sec",
+    "rate_limit_burst",
+    "ping_interval",
+    "stall_timeout_ms",
+    "resume_window_s",
+    "ice_servers",
+    "turn_username",
+    "turn_credential",
+    "ssl_port",
+    "ssl_certificate",
+    "redirect_to_https",
+    "allowed_origins",
     "access_log",
+    "max_connections_per_ip",
+    "max_http_connections_per_ip",
+    "request_header_timeout_ms",
+    "flood_close_after",
+    "trusted_proxies",
 };
 #define N_KEYS (sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -231,6 +254,10 @@ static const struct {
     {"ping_interval", "0", "-1", "3600", "3601"},
     {"stall_timeout_ms", "100", "99", "600000", "600001"},
     {"resume_window_s", "0", "-1", "3600", "3601"},
+    {"max_connections_per_ip", "0", "-1", "1000000", "1000001"},
+    {"max_http_connections_per_ip", "0", "-1", "10000", "10001"},
+    {"request_header_timeout_ms", "100", "99", "600000", "600001"},
+    {"flood_close_after", "0", "-1", "1000000", "1000001"},
 };
 
 static void assert_rejected(struct config *cfg, const char *key, const char *value,
@@ -349,8 +376,9 @@ static void test_strings(void **state)
     char err[CFG_ERR_MAX];
     char long_text[300];
     const char *greet = "1..256 bytes of UTF-8 text without control characters";
-    const char *ice = "a comma list of stun:, turn: or turns: URLs without spaces";
-    const char *origins = "empty, '*' or a comma list of http(s)://host[:port] without spaces";
+    const char *ice = "a comma list of stun:, turn: or turns: URLs";
+    const char *origins = "empty, '*' or a comma list of http(s)://host[:port]";
+    const char *proxies = "empty or a comma list of IPv4 addresses";
     const char *ipv4 = "an IPv4 address such as 0.0.0.0 or 127.0.0.1";
 
     assert_int_equal(cfg_defaults(&cfg), 0);
@@ -389,8 +417,13 @@ static void test_strings(void **state)
     assert_accepted(&cfg, "ice_servers", "");
     assert_accepted(&cfg, "ice_servers", "stun:a:3478,turn:b:3478?transport=tcp,turns:c");
     assert_rejected(&cfg, "ice_servers", "http://a", ice);
-    assert_rejected(&cfg, "ice_servers", "stun:a, turn:b", ice);
+    /* spaces around the commas, as people write lists */
+    assert_accepted(&cfg, "ice_servers", "stun:a:3478, turn:b:3478");
+    assert_accepted(&cfg, "ice_servers", " stun:a:3478 ,turn:b:3478 ");
+    assert_rejected(&cfg, "ice_servers", "stun:a b", ice);
     assert_rejected(&cfg, "ice_servers", "stun:a,", ice);
+    assert_rejected(&cfg, "ice_servers", "stun:a,,turn:b", ice);
+    assert_rejected(&cfg, "ice_servers", ",", ice);
     assert_rejected(&cfg, "ice_servers", "stun:", ice);
 
     assert_accepted(&cfg, "allowed_origins", "*");
@@ -399,7 +432,13 @@ static void test_strings(void **state)
     assert_rejected(&cfg, "allowed_origins", "https://a.example/", origins);
     assert_rejected(&cfg, "allowed_origins", "a.example", origins);
     assert_rejected(&cfg, "allowed_origins", "*,https://a.example", origins);
-    assert_rejected(&cfg, "allowed_origins", "https://a.example, https://b.example", origins);
+    assert_accepted(&cfg, "allowed_origins", "https://a.example, https://b.example");
+    assert_rejected(&cfg, "allowed_origins", "https://a.example, ", origins);
+
+    assert_accepted(&cfg, "trusted_proxies", "");
+    assert_accepted(&cfg, "trusted_proxies", "127.0.0.1, 10.0.0.2");
+    assert_rejected(&cfg, "trusted_proxies", "localhost", proxies);
+    assert_rejected(&cfg, "trusted_proxies", "10.0.0.0/8", proxies);
 
     assert_accepted(&cfg, "ssl_certificate", "/etc/huddle/cert.pem");
     assert_accepted(&cfg, "turn_username", "");

@@ -268,9 +268,11 @@ static void disc(int i)
     W.sess[i] = NULL;
 }
 
+/* As the transport does: the rate limit first, then the hub (which may swap the session). */
 static void say_n(int i, const char *buf, size_t len)
 {
-    hub_handle(W.h, W.sess[i], buf, len);
+    if (hub_admit(W.h, W.sess[i]))
+        W.sess[i] = hub_handle(W.h, W.sess[i], buf, len);
 }
 
 static void say(int i, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
