@@ -22,6 +22,15 @@ from harness import TIMEOUT, sanitizer_reports
 NOBODY = 2 ** 53
 
 
+# A session's state until it sends one (docs/protocol.md, `state`).
+DEFAULT_STATE = {"mic": True, "cam": True, "hand": False}
+
+
+def member(peer_id, nickname="Anon", state=None):
+    """One entry of joined.members as the server sends it."""
+    return {"id": peer_id, "nickname": nickname, "state": dict(state or DEFAULT_STATE)}
+
+
 def room_name(prefix="room"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 

@@ -303,17 +303,22 @@ class SoakTest(unittest.TestCase):
     CLIENTS = 200
     SECONDS = 20.0
     ROOMS = 40
+    RESUME_WINDOW_S = 1
 
     maxDiff = None
 
     def test_200_clients_random_for_20s_leave_nothing(self):
+        # Clients that vanish (TCP dropped, no close frame) keep their seats for resume_window_s:
+        # a 1 s window here, and the checks below wait past it before asking that nothing is left.
         cfg = {"max_connections": 250, "num_threads": 300, "rate_limit_per_sec": 0,
-               "log_level": "info"}
+               "log_level": "info", "resume_window_s": self.RESUME_WINDOW_S}
         srv = Server(cfg, name="fanout-soak").start()
         try:
             result = run_async(self.soak(srv), timeout=self.SECONDS + TIMEOUT * 6)
-            # every session gone, every room gone
+            # every session gone, every room gone, once the last dropped seat's window is over
             wait_metric(srv.port, "huddle_websocket_sessions", lambda v: v == 0)
+            time.sleep(self.RESUME_WINDOW_S)
+            wait_metric(srv.port, "huddle_hub_sessions", lambda v: v == 0)
             m = wait_metric(srv.port, "huddle_rooms", lambda v: v == 0)
             self.assertEqual(m["huddle_room_members"], 0)
             self.assertEqual(m.get("huddle_hub_sessions", 0), 0)

@@ -2,7 +2,8 @@
 """Chat rooms (issue 3): every row of the protocol table with exact message shapes, every error
 code, lengths in code points with trimming and control characters, one room at a time, signal
 relay inside a room only, room_full at the 9th member, room-list pushes to the lobby, the hello
-room list and GET /api/rooms, bye on disconnect, and 503 for a WebSocket when the server is full."""
+room list and GET /api/rooms, bye on disconnect (at once after a close frame, after the resume
+window after a dropped connection), and 503 for a WebSocket when the server is full."""
 
 import asyncio
 import json
@@ -17,6 +18,7 @@ from roomutil import (
     Peer,
     close_all,
     get_json,
+    member,
     http_request,
     metrics,
     open_peers,
@@ -27,6 +29,7 @@ from roomutil import (
 )
 
 MAX_MEMBERS = 8
+RESUME_WINDOW_S = 1
 
 
 def with_peers(n, body, nicks=None, server_attr="server"):
@@ -78,7 +81,9 @@ class RoomTestCase(unittest.TestCase):
 class RoomProtocolTest(RoomTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server({"rate_limit_per_sec": 0}, name="rooms").start()
+        # a short resume window: a dropped connection's bye comes after it (disconnect test)
+        cls.server = Server({"rate_limit_per_sec": 0, "resume_window_s": RESUME_WINDOW_S},
+                            name="rooms").start()
 
     @classmethod
     def tearDownClass(cls):
@@ -166,7 +171,7 @@ class RoomProtocolTest(RoomTestCase):
                 "type": "joined",
                 "room": room,
                 "id": b.id,
-                "members": [{"id": a.id, "nickname": "Ann"}],
+                "members": [member(a.id, "Ann")],
                 "count": 2,
             },
         )
@@ -181,8 +186,7 @@ class RoomProtocolTest(RoomTestCase):
         self.assertEqual(j["count"], 3)
         self.assertEqual(
             sorted(j["members"], key=lambda m: m["id"]),
-            sorted([{"id": a.id, "nickname": "Ann"}, {"id": b.id, "nickname": "Anon"}],
-                   key=lambda m: m["id"]),
+            sorted([member(a.id, "Ann"), member(b.id)], key=lambda m: m["id"]),
         )
         for p in (a, b):
             self.assertEqual(
@@ -216,7 +220,7 @@ class RoomProtocolTest(RoomTestCase):
         j = await a.join(r2)
         self.assertEqual(j["room"], r2)
         self.assertEqual(j["count"], 2)
-        self.assertEqual(j["members"], [{"id": c.id, "nickname": "Anon"}])
+        self.assertEqual(j["members"], [member(c.id)])
         self.assertEqual(
             await b.recv(),
             {"type": "bye", "room": r1, "id": a.id, "nickname": "Anon", "count": 1},
@@ -246,7 +250,7 @@ class RoomProtocolTest(RoomTestCase):
                 "type": "joined",
                 "room": room,
                 "id": a.id,
-                "members": [{"id": b.id, "nickname": "Anon"}],
+                "members": [member(b.id)],
                 "count": 2,
             },
         )
@@ -506,16 +510,20 @@ class RoomProtocolTest(RoomTestCase):
         await d.nickname("Dee")
         for p in (a, b, c):
             await p.expect("renamed")
-        await d.close()
+        await d.close()  # a close frame: the session ends at once
         for p in (a, b, c):
             self.assertEqual(
                 await p.recv(),
                 {"type": "bye", "room": room, "id": d.id, "nickname": "Dee", "count": 3},
             )
-        c.abort()  # TCP gone without a closing handshake
+        # TCP gone without a closing handshake: the seat is kept for resume_window_s (1 s
+        # here), so no bye within half of it, then the bye when the window has passed
+        c.abort()
+        early = await asyncio.gather(*(p.quiet(RESUME_WINDOW_S / 2) for p in (a, b)))
+        self.assertEqual(early, [[], []], "bye (or anything) before the resume window ended")
         for p in (a, b):
             self.assertEqual(
-                await p.recv(),
+                await p.recv(timeout=RESUME_WINDOW_S + TIMEOUT),
                 {"type": "bye", "room": room, "id": c.id, "nickname": "Anon", "count": 2},
             )
         await self.assert_nothing_more(a)
@@ -530,7 +538,7 @@ async def b_join_sees_nick(test, a, nick):
     b = await Peer.open(test.server)
     try:
         j = await b.join(room)
-        test.assertEqual(j["members"], [{"id": a.id, "nickname": nick}])
+        test.assertEqual(j["members"], [member(a.id, nick)])
     finally:
         await b.close()
 

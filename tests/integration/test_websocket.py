@@ -62,13 +62,17 @@ class WebSocketTest(unittest.TestCase):
 
         h1, h2 = run_async(go())
         for h in (h1, h2):
-            self.assertEqual(set(h), {"type", "text", "id", "nickname", "rooms"}, h)
+            self.assertEqual(set(h), {"type", "text", "id", "nickname", "token", "rooms"}, h)
             self.assertEqual(h["type"], "hello")
+            # the resume token: 128 random bits as 32 hex digits
+            self.assertIsInstance(h["token"], str, h)
+            self.assertRegex(h["token"], r"\A[0-9a-fA-F]{32}\Z", h)
             self.assertEqual(h["text"], GREETING)
             self.assertIs(type(h["id"]), int, h)
             self.assertEqual(h["nickname"], "Anon")
             self.assertEqual(h["rooms"], [])
         self.assertNotEqual(h1["id"], h2["id"], "two sessions got the same id")
+        self.assertNotEqual(h1["token"], h2["token"], "two sessions got the same token")
 
     # ---- decoding ----
     def test_text_decoded_and_logged(self):
