@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages huddle needs, only those missing (idempotent).
 #   scripts/install-deps.sh build   compiler, CMake, CivetWeb, libuv, Jansson, OpenSSL headers
-#   scripts/install-deps.sh test    build + cmocka, Python websockets, curl, Chromium, Node, sanitizers
+#   scripts/install-deps.sh test    build + cmocka, Python websockets, curl, Chromium, Node, sanitizers,
+#                                   fonts (emoji, Korean) for the e2e screenshots
 #   scripts/install-deps.sh all     same as test
 # Runs as root, or through sudo when available. Also runs `npm ci` in tests/e2e for the test set.
 set -euo pipefail
@@ -11,7 +12,7 @@ what=${1:-build}
 case "$what" in
 build | test | all) ;;
 -h | --help)
-    sed -n '3,7p' "$0"
+    sed -n '3,8p' "$0"
     exit 0
     ;;
 *)
@@ -26,6 +27,8 @@ pkgs=(build-essential cmake pkg-config libcivetweb-dev libjansson-dev libssl-dev
 if [ "$what" != build ]; then
     pkgs+=(libcmocka-dev python3 python3-websockets curl openssl chromium clang libclang-rt-14-dev
         valgrind)
+    # Fonts for the e2e screenshots: Korean names and emoji render instead of boxes.
+    pkgs+=(fonts-noto-color-emoji fonts-nanum)
     # Debian 12 ships Node 18 as nodejs + npm; a newer Node already on PATH is used as it is.
     if ! command -v node >/dev/null 2>&1; then
         pkgs+=(nodejs npm)

@@ -3,7 +3,7 @@
 // camera switch, screen share, leaving, a page without any camera that joins chat-only, and
 // one that denied the camera and then shares its screen (renegotiation).
 
-import { openHome, setNickname, joinRoom, waitInRoom, seeText, sendChat, seeInLog } from './lib/huddle.mjs';
+import { openHome, setNickname, joinRoom, waitInRoom, seeText, sendChat, seeInLog, openMore } from './lib/huddle.mjs';
 import { eventually, expectEqual } from './lib/wait.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -34,10 +34,10 @@ function recordPeerConnections() {
   Object.defineProperty(window, '__e2ePeerConnections', { value: pcs });
 }
 
-/** Remote tiles on `page`: name, placeholder state, and what their <video> is doing. */
-function remoteTiles(page) {
-  return page.evaluate(() =>
-    [...document.querySelectorAll('#grid .tile:not(.tile-self)')].map((tile) => {
+/** Remote tiles on `page` (`screens`: shared screens too): name, placeholder state, <video>. */
+function remoteTiles(page, screens = false) {
+  return page.evaluate((withScreens) =>
+    [...document.querySelectorAll(withScreens ? '#grid .tile:not(.tile-self)' : '#grid .tile:not(.tile-self):not(.tile-screen)')].map((tile) => {
       const video = tile.querySelector('video');
       return {
         name: tile.querySelector('.tile-name').textContent,
@@ -46,8 +46,7 @@ function remoteTiles(page) {
         width: video.videoWidth,
         frames: video.getVideoPlaybackQuality().totalVideoFrames,
       };
-    }),
-  );
+    }), screens);
 }
 
 /** Our senders' tracks on `page`, across all its open peer connections. */
@@ -87,7 +86,7 @@ async function seePlaying(page, names) {
 
 /** Waits until `page` shows `name`'s video at `width` pixels wide with new frames arriving. */
 async function seeWidth(page, name, width) {
-  const tile = async () => (await remoteTiles(page)).find((t) => t.name === name);
+  const tile = async () => (await remoteTiles(page, true)).find((t) => t.name === name);
   const first = await eventually(async () => `${page.label}: ${name} at width ${width}; now ${JSON.stringify(await tile())}`, async () => {
     const t = await tile();
     return t && t.width === width && t.video === 'on' ? t : false;
@@ -154,6 +153,7 @@ export const scenarios = [
       await seePlaying(cy, ['Ann', 'Ben']);
 
       // Switch Ben's camera: a new track on every sender, the old one stopped, call still up.
+      await openMore(ben);
       await ben.locator('#camera-pick:not([hidden])').waitFor({ timeout: 20000 });
       const oldVideo = await senderTracks(ben, 'video');
       expectEqual(oldVideo.length, 2, 'ben: video senders before the switch');
@@ -181,6 +181,7 @@ export const scenarios = [
       if (!micAfter.every((tr) => tr.enabled)) throw new Error('ben: microphone state changed by a camera switch');
 
       // On the phone: the front/back button (fake cameras have no facingMode: the next camera).
+      await openMore(cy);
       await cy.locator('#flip-btn:not([hidden])').waitFor({ timeout: 20000 });
       if (await cy.isVisible('#camera-pick')) throw new Error('cy: desktop camera list shown on a phone');
       const cyBefore = await senderTracks(cy, 'video');
@@ -192,22 +193,26 @@ export const scenarios = [
       await eventually('cy: connections stay up after the flip', () =>
         cy.evaluate(() => window.__e2ePeerConnections.filter((pc) => pc.connectionState === 'connected').length === 2),
       );
+      await openMore(cy);
       await cy.tap('#flip-btn'); // to the MJPEG camera, which the others can decode
       await seePlaying(ann, ['Ben', 'Cy']);
 
-      // Screen share replaces Ann's camera on every connection (the fake screen is 1280 wide,
-      // the fake camera 640), and stopping brings the camera back.
+      // Screen share goes beside Ann's camera on every connection (the fake screen is 1280
+      // wide, the fake camera 640), and stopping removes the screen tile; the camera stays.
       await ann.click('#screen-btn');
       await ann.locator('#screen-btn[aria-pressed="true"]').waitFor({ timeout: 20000 });
-      await seeWidth(ben, 'Ann', 1280);
-      await seeWidth(cy, 'Ann', 1280);
-      await ann.click('#screen-btn');
+      await ann.locator('#presenting').waitFor({ timeout: 20000 });
+      await seeWidth(ben, 'Ann (presenting)', 1280);
+      await seeWidth(cy, 'Ann (presenting)', 1280);
+      await seeWidth(ben, 'Ann', 640);
+      await ann.click('#stop-share');
       await ann.locator('#screen-btn[aria-pressed="false"]').waitFor({ timeout: 20000 });
+      await ben.locator('#grid .tile-screen').waitFor({ state: 'detached', timeout: 20000 });
       await seeWidth(ben, 'Ann', 640);
 
       // Cy leaves: the others drop Cy's tile.
       await cy.click('#leave-btn');
-      await cy.locator('#home').waitFor({ timeout: 20000 });
+      await seeText(cy, '#left', 'You left the meeting');
       await eventually('ann drops Cy', async () => expectNames(await tileNames(ann), ['Ben']));
       await eventually('ben drops Cy', async () => expectNames(await tileNames(ben), ['Ann']));
       await seePlaying(ann, ['Ben']);
@@ -234,9 +239,10 @@ export const scenarios = [
       await seeText(eve, '#media-note', 'permission was denied');
       await ann.locator('#grid .tile[data-video="off"]', { hasText: 'Eve' }).waitFor({ timeout: 20000 });
       await eve.click('#screen-btn');
-      await seeWidth(ann, 'Eve', 1280);
-      await seeWidth(ben, 'Eve', 1280);
+      await seeWidth(ann, 'Eve (presenting)', 1280);
+      await seeWidth(ben, 'Eve (presenting)', 1280);
       await eve.click('#screen-btn');
+      await ann.locator('#grid .tile-screen').waitFor({ state: 'detached', timeout: 20000 });
       await ann.locator('#grid .tile[data-video="off"]', { hasText: 'Eve' }).waitFor({ timeout: 20000 });
     },
   },

@@ -3,9 +3,25 @@
 // rename notices, own vs others' messages, counts on the home screen, errors, invite links,
 // reconnecting.
 
-import { openHome, setNickname, joinRoom, waitInRoom, sendChat, seeInLog, seeRoomInList, seeText } from './lib/huddle.mjs';
+import {
+  openHome, setNickname, joinRoom, joinFromPreJoin, waitInRoom, sendChat, seeInLog, seeRoomInList, seeText, openMore, seeOwnName,
+} from './lib/huddle.mjs';
+import { eventually } from './lib/wait.mjs';
 
 const PHONE = { width: 390, height: 844 };
+
+/** Test-only instrumentation: remember every captured track of the page. */
+function recordCaptured() {
+  const captured = [];
+  const devices = navigator.mediaDevices;
+  const getUserMedia = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints) => {
+    const stream = await getUserMedia(constraints);
+    captured.push(...stream.getTracks());
+    return stream;
+  };
+  Object.defineProperty(window, '__e2eCaptured', { value: captured });
+}
 
 export const scenarios = [
   {
@@ -25,6 +41,7 @@ export const scenarios = [
       await setNickname(bob, 'Bob');
       const listed = await seeRoomInList(bob, 'lobby', 1);
       await listed.click();
+      await joinFromPreJoin(bob);
       await waitInRoom(bob, 'lobby', 2);
       await seeInLog(bob, 'Here: Alice.');
       await seeInLog(alice, 'Bob joined');
@@ -38,10 +55,11 @@ export const scenarios = [
       await seeInLog(alice, 'Bob: hello Alice');
       if ((await bob.locator('#chat-log b').count()) !== 0) throw new Error('chat text was parsed as HTML');
 
+      await openMore(bob);
       await bob.click('.rename summary');
       await bob.fill('#rename-input', 'Robert');
       await bob.click('#rename-form button[type="submit"]');
-      await seeText(bob, '#room-nick', 'Robert');
+      await seeOwnName(bob, 'Robert');
       await seeInLog(alice, 'Bob is now Robert');
       await sendChat(bob, 'new name');
       await seeInLog(alice, 'Robert: new name');
@@ -53,22 +71,43 @@ export const scenarios = [
       await t.screenshot(carol, 'chat-home');
 
       await bob.click('#leave-btn');
-      await bob.locator('#home').waitFor({ timeout: 20000 });
+      await seeText(bob, '#left', 'You left the meeting');
       await seeInLog(alice, 'Robert left');
       await waitInRoom(alice, 'lobby', 1);
       await seeRoomInList(carol, 'lobby', 1);
     },
   },
   {
-    name: 'server errors are shown to the user',
+    name: 'errors: friendly words, never protocol codes; a refused join releases the camera; maxlength',
+    config: 'max_room_members = 1\n',
     async run(t) {
-      const browser = await t.browser({ media: 'none' });
-      const page = await t.page(browser, { label: 'errors' });
+      const bare = await t.browser({ media: 'none' });
+      const first = await t.page(bare, { label: 'first' });
+      await first.goto('/?room=tiny&name=First');
+      await waitInRoom(first, 'tiny', 1);
+
+      const browser = await t.browser({ media: 'fake' });
+      const page = await t.page(browser, { label: 'ninth', permissions: ['camera', 'microphone'], init: recordCaptured });
       await openHome(page);
-      await page.fill('#room-input', 'x'.repeat(65));
-      await page.click('#join-form button[type="submit"]');
-      await seeText(page, '#alert', 'bad_field');
-      if (!(await page.isVisible('#home'))) throw new Error('a refused join left the home screen');
+      // Inputs stop at the server's limits.
+      await page.fill('#room-input', 'x'.repeat(70));
+      if ((await page.inputValue('#room-input')).length !== 64) throw new Error('room input is not capped at 64');
+      await page.fill('#nick-input', 'n'.repeat(40));
+      if ((await page.inputValue('#nick-input')).length !== 32) throw new Error('name input is not capped at 32');
+      await page.fill('#nick-input', 'Ninth');
+      await page.fill('#room-input', 'tiny');
+      await page.click('#join-btn');
+      await page.locator('#preview[data-video="on"]').waitFor({ timeout: 20000 });
+      await page.click('#prejoin-join');
+      await seeText(page, '#alert', 'That meeting is full');
+      const text = await page.textContent('#alert');
+      if (/room_full|\([a-z_]+\)|[a-z]+_[a-z]+/.test(text)) throw new Error(`alert shows a protocol code: ${text}`);
+      await page.locator('#home').waitFor({ timeout: 20000 });
+      await eventually('the refused join released camera and microphone', () =>
+        page.evaluate(() => window.__e2eCaptured.length >= 2 && window.__e2eCaptured.every((tr) => tr.readyState === 'ended')),
+      );
+      if (await page.isVisible('#raw')) throw new Error('the raw-text debug panel is shown without ?debug=1');
+      await t.screenshot(page, 'room-full');
     },
   },
   {
@@ -80,14 +119,15 @@ export const scenarios = [
 
       await dora.goto('/?room=party&name=Dora');
       await waitInRoom(dora, 'party', 1);
-      await seeText(dora, '#room-nick', 'Dora');
+      await seeOwnName(dora, 'Dora');
 
       await eve.goto('/?room=party');
-      await seeText(eve, '#invite-note', 'party');
-      await eve.fill('#nick-input', 'Eve');
-      await eve.click('#nick-submit');
+      await seeText(eve, '#prejoin-room', 'party');
+      await eve.fill('#prejoin-name', 'Eve');
+      await eve.click('#prejoin-join');
       await waitInRoom(eve, 'party', 2);
       await seeInLog(dora, 'Eve joined');
+      await dora.click('#people-btn');
       await dora.click('#invite-btn');
       const link = await dora.inputValue('#invite-link');
       if (link !== `${t.baseUrl}?room=party`) throw new Error(`invite link is ${link}`);
@@ -104,10 +144,12 @@ export const scenarios = [
       await setNickname(page, 'Rex');
       await joinRoom(page, 'phoenix');
       const server = await t.restartServer();
-      await seeInLog(page, 'Connection lost');
-      await page.locator('#conn-state[data-state="open"]').waitFor({ timeout: 30000 });
+      await seeText(page, '#net-banner', 'Reconnecting');
+      await page.locator('#conn-state[data-state="open"]').waitFor({ state: 'attached', timeout: 30000 });
+      await page.locator('#net-banner').waitFor({ state: 'hidden', timeout: 30000 });
       await waitInRoom(page, 'phoenix', 1);
-      await seeText(page, '#room-nick', 'Rex');
+      await seeOwnName(page, 'Rex');
+      if ((await page.locator('#chat-log li', { hasText: 'Connection lost' }).count()) !== 0) throw new Error('connection notices in the chat');
       await server.waitForLog(/recv text \d+ B: hello from the browser!$/m);
       await server.waitForLog(/"type":"join","room":"phoenix"/);
       await sendChat(page, 'back again');

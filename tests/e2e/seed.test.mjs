@@ -14,7 +14,7 @@ export const scenarios = [
       const sockets = [];
       page.on('websocket', (ws) => sockets.push(ws.url()));
 
-      await openHome(page);
+      await openHome(page, '/?debug=1');
       await seeText(page, '#greeting', 'hello!');
       await t.server.waitForLog(/recv text \d+ B: hello from the browser!$/m);
       expectEqual(sockets, [`ws://127.0.0.1:${t.server.port}/`], 'WebSocket URL derived from location');

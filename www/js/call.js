@@ -2,9 +2,12 @@
 // A mesh call: one RTCPeerConnection per other member of the room. The newcomer offers to
 // everyone listed in `joined`; the others answer. Descriptions, batched ICE candidates and
 // media state travel as `signal` data through the server. "Perfect negotiation" (one polite
-// side per pair) settles glare and renegotiation, e.g. when a peer starts sending video.
+// side per pair) settles glare and renegotiation, e.g. when a peer starts sending video or a
+// screen (a video line of its own, beside the camera). A failed connection restarts ICE; every
+// few seconds getStats gives each peer's round-trip time and loss.
 
 const CANDIDATE_BATCH_MS = 40;
+const STATS_MS = 3000;
 
 class Peer {
   #call;
@@ -21,6 +24,9 @@ class Peer {
     this.closed = false;
     this.audio = null; // our transceivers, one per kind
     this.video = null;
+    this.screenTx = null; // our screen line, once we shared
+    this.remoteScreen = null; // their screen track, once they shared
+    this.lastStats = null;
     const pc = new RTCPeerConnection({ iceServers: call.iceServers });
     this.pc = pc;
     pc.addEventListener('negotiationneeded', () => this.#negotiate());
@@ -132,7 +138,42 @@ class Peer {
     }
   }
 
-  /** Sends `track` (camera, other camera, screen, or null) instead of the current video. */
+  /** Starts (track) or stops (null) sending our screen on its own video line. */
+  async setScreen(track) {
+    if (this.closed) return;
+    const media = this.#call.media;
+    if (track) {
+      if (!this.screenTx) {
+        this.screenTx = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [media.screenStream] });
+        return;
+      }
+      await this.screenTx.sender.replaceTrack(track);
+      if (this.screenTx.sender.setStreams) this.screenTx.sender.setStreams(media.screenStream);
+      this.screenTx.direction = 'sendonly';
+    } else if (this.screenTx) {
+      await this.screenTx.sender.replaceTrack(null);
+      this.screenTx.direction = 'inactive';
+    }
+  }
+
+  /** Sends our (new) microphone track. */
+  async setAudio(track) {
+    if (!this.audio || this.closed) return;
+    await this.audio.sender.replaceTrack(track);
+  }
+
+  /** Asks for new ICE candidates after the connection failed (both sides may ask). */
+  restartIce() {
+    if (!this.closed && this.pc.restartIce) this.pc.restartIce();
+  }
+
+  /** The camera line is the first video line (the screen lines come after it). */
+  isCamera(transceiver) {
+    const first = this.pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+    return transceiver === first;
+  }
+
+  /** Sends `track` (a camera, or null) instead of the current camera video. */
   async setVideo(track) {
     if (!this.video || this.closed) return;
     await this.video.sender.replaceTrack(track);
@@ -143,6 +184,11 @@ class Peer {
   }
 
   #onTrack(ev) {
+    if (ev.track.kind === 'video' && !this.isCamera(ev.transceiver)) {
+      this.remoteScreen = ev.track;
+      this.#call.onPeerScreenTrack(this.id);
+      return;
+    }
     this.#call.onPeerTrack(this.id, ev.track);
   }
 
@@ -166,6 +212,8 @@ export class Call {
   #onProblem;
   #stopped = false;
   #ready;
+  #states = new Map(); // id -> the peer's last {audio, video, screen} signal
+  #statsTimer = 0;
 
   /**
    * `media`: a started LocalMedia; `grid`: the tiles; `send(obj)`: to the server;
@@ -185,9 +233,22 @@ export class Call {
       this.iceServers = servers;
     });
     this.onVideoTrack = (ev) => this.#setVideo(ev.detail);
+    this.onAudioTrack = (ev) => this.#forEachPeer((peer) => peer.setAudio(ev.detail));
+    this.onScreen = (ev) => {
+      this.#forEachPeer((peer) => peer.setScreen(ev.detail));
+      this.broadcastState();
+    };
     this.onMediaChange = () => this.broadcastState();
     media.addEventListener('videotrack', this.onVideoTrack);
+    media.addEventListener('audiotrack', this.onAudioTrack);
+    media.addEventListener('screen', this.onScreen);
     media.addEventListener('change', this.onMediaChange);
+    this.onQuality = () => {};
+    this.#statsTimer = setInterval(() => this.#pollStats(), STATS_MS);
+  }
+
+  #forEachPeer(job) {
+    for (const peer of this.#peers.values()) peer.enqueue(() => job(peer));
   }
 
   nameOf(id) {
@@ -225,11 +286,18 @@ export class Call {
     this.grid.upsert(id, nickname);
   }
 
-  /** Someone left the room: drop their connection and tile. */
+  /** Someone left the room: drop their connection and tiles. */
   bye(id) {
     this.#names.delete(id);
+    this.#states.delete(id);
     this.#dropPeer(id);
     this.grid.remove(id);
+    this.grid.remove(`${id}:screen`);
+  }
+
+  /** The ids of the members we show. */
+  ids() {
+    return [...this.#names.keys()];
   }
 
   /** A signal from a member of our room. */
@@ -253,7 +321,12 @@ export class Call {
   #createPeer(id, initiator) {
     const peer = new Peer(this, id, { initiator });
     this.#peers.set(id, peer);
-    peer.send({ state: this.media.published });
+    peer.send({ state: this.#published() });
+    if (this.media.screenTrack) {
+      const track = this.media.screenTrack;
+      if (initiator) peer.setScreen(track);
+      else peer.enqueue(() => peer.setScreen(track)); // after the answer to their offer
+    }
     return peer;
   }
 
@@ -275,8 +348,27 @@ export class Call {
   }
 
   onPeerState(id, state) {
+    this.#states.set(id, state);
     const tile = this.grid.get(id);
     if (tile) tile.setPublished({ audio: Boolean(state.audio), video: Boolean(state.video) });
+    this.#showScreen(id);
+  }
+
+  onPeerScreenTrack(id) {
+    this.#showScreen(id);
+  }
+
+  /** Shows peer `id`'s screen tile while they say they share and their track is here. */
+  #showScreen(id) {
+    const peer = this.#peers.get(id);
+    const sharing = Boolean(this.#states.get(id)?.screen);
+    const key = `${id}:screen`;
+    if (sharing && peer && peer.remoteScreen && this.#names.has(id)) {
+      const tile = this.grid.upsert(id, this.nameOf(id), { screen: true });
+      tile.setVideoTrack(peer.remoteScreen);
+    } else if (!sharing) {
+      this.grid.remove(key);
+    }
   }
 
   onPeerConnection(id, state) {
@@ -285,9 +377,12 @@ export class Call {
       if (tile) tile.setStatus(null);
     } else if (state === 'disconnected') {
       if (tile) tile.setStatus('reconnecting…');
-    } else if (state === 'failed' || state === 'closed') {
-      // ICE gave up (or the peer vanished without a bye): drop the connection. A member still in
-      // the room keeps a placeholder tile.
+    } else if (state === 'failed') {
+      // ICE gave up: ask for new candidates; the tile stays while the member is in the room.
+      if (tile) tile.setStatus('reconnecting…');
+      const peer = this.#peers.get(id);
+      if (peer) peer.restartIce();
+    } else if (state === 'closed') {
       this.#dropPeer(id);
       if (tile) {
         tile.setVideoTrack(null);
@@ -297,9 +392,52 @@ export class Call {
     }
   }
 
-  /** Tells every peer whether our sound and picture are on. */
+  #published() {
+    return { ...this.media.published, screen: this.media.sharing };
+  }
+
+  /** Tells every peer whether our sound, picture and screen are on. */
   broadcastState() {
-    for (const peer of this.#peers.values()) peer.send({ state: this.media.published });
+    for (const peer of this.#peers.values()) peer.send({ state: this.#published() });
+  }
+
+  /** Round-trip time and loss of each connection -> the tile's quality bars. */
+  async #pollStats() {
+    for (const peer of this.#peers.values()) {
+      if (peer.closed || peer.pc.connectionState !== 'connected') continue;
+      let report;
+      try {
+        report = await peer.pc.getStats();
+      } catch {
+        continue;
+      }
+      let rtt = null;
+      let lost = 0;
+      let received = 0;
+      report.forEach((s) => {
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && Number.isFinite(s.currentRoundTripTime)) {
+          rtt = s.currentRoundTripTime;
+        }
+        if (s.type === 'inbound-rtp') {
+          lost += s.packetsLost ?? 0;
+          received += s.packetsReceived ?? 0;
+        }
+      });
+      const last = peer.lastStats ?? { lost: 0, received: 0 };
+      peer.lastStats = { lost, received };
+      const dLost = Math.max(0, lost - last.lost);
+      const dAll = dLost + Math.max(0, received - last.received);
+      const loss = dAll > 0 ? dLost / dAll : 0;
+      let level = 'good';
+      if (rtt === null) level = null;
+      else if (rtt > 0.6 || loss > 0.1) level = 'poor';
+      else if (rtt > 0.3 || loss > 0.03) level = 'fair';
+      const words = { good: 'Good connection', fair: 'Fair connection', poor: 'Poor connection' };
+      const detail = level ? `${words[level]}: ${Math.round(rtt * 1000)} ms round trip, ${(loss * 100).toFixed(1)}% loss` : '';
+      const tile = this.grid.get(peer.id);
+      if (tile) tile.setQuality(level, detail);
+      this.onQuality(peer.id, level, detail);
+    }
   }
 
   #setVideo(track) {
@@ -311,10 +449,14 @@ export class Call {
   /** Ends every connection and removes the others' tiles; the local media stays. */
   stop() {
     this.#stopped = true;
+    clearInterval(this.#statsTimer);
     this.media.removeEventListener('videotrack', this.onVideoTrack);
+    this.media.removeEventListener('audiotrack', this.onAudioTrack);
+    this.media.removeEventListener('screen', this.onScreen);
     this.media.removeEventListener('change', this.onMediaChange);
     for (const id of [...this.#peers.keys()]) this.#dropPeer(id);
     this.#names.clear();
+    this.#states.clear();
     this.grid.clearPeers();
   }
 }

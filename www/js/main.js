@@ -1,83 +1,146 @@
 // SPDX-License-Identifier: MIT
-// Entry point: wires the socket to the home screen (nickname, rooms) and the room screen
-// (chat, call). Holds the session state: own id, nickname, current room and its members.
+// Entry point: wires the socket to the screens (home, pre-join, call, "you left") and holds the
+// session: own id, nickname, resume token, current room and its members with their states.
+// The call survives a dropped socket: peer connections and tiles stay, one banner shows, and
+// the session is resumed with its token (or joined afresh when the server forgot it).
 
-import { byId } from './dom.js';
+import { byId, el } from './dom.js';
 import { HuddleSocket } from './socket.js';
 import { RoomList } from './rooms.js';
 import { ChatLog } from './chat.js';
 import { readInvite, inviteUrl, clearInvite } from './invite.js';
 import { Meeting, serverConfig } from './meeting.js';
+import { PreJoin } from './prejoin.js';
+import { fillIcons, setIcon } from './icons.js';
+import { friendlyError } from './errors.js';
+import { chime, audioContext } from './audio.js';
+import { renderPeople } from './people.js';
+import { store } from './store.js';
 
 const SEED_TEXT = 'hello from the browser!';
 const ALERT_MS = 10000;
+const CHAT_MAX = 2000; // code points, as the server counts
+const CHAT_WARN = 1800;
+const NICK_MAX = 32;
+const REACTIONS = ['👍', '❤️', '😂', '😮', '👏', '🎉', '🙏', '✋'];
+const SIGNAL_QUEUE_MAX = 500;
+
+fillIcons();
 
 const ui = {
+  topbar: byId('topbar'),
   conn: byId('conn-state'),
+  connText: byId('conn-text'),
   greeting: byId('greeting'),
   alert: byId('alert'),
   alertText: byId('alert-text'),
   alertClose: byId('alert-close'),
+  main: document.querySelector('main'),
   home: byId('home'),
-  inviteNote: byId('invite-note'),
-  inviteRoom: byId('invite-room'),
-  nickForm: byId('nick-form'),
   nickInput: byId('nick-input'),
-  nickSubmit: byId('nick-submit'),
-  nickCurrent: byId('nick-current'),
-  roomNick: byId('room-nick'),
-  renameForm: byId('rename-form'),
-  renameInput: byId('rename-input'),
   roomList: byId('room-list'),
   roomEmpty: byId('room-empty'),
   joinForm: byId('join-form'),
   roomInput: byId('room-input'),
+  prejoin: byId('prejoin'),
+  prejoinForm: byId('prejoin-form'),
+  prejoinBack: byId('prejoin-back'),
+  left: byId('left'),
+  leftTitle: byId('left-title'),
+  leftRoom: byId('left-room'),
+  rejoin: byId('rejoin-btn'),
+  homeBtn: byId('home-btn'),
+  raw: byId('raw'),
+  rawForm: byId('raw-form'),
+  rawInput: byId('raw-input'),
   room: byId('room'),
   roomTitle: byId('room-title'),
+  roomName: byId('room-name'),
+  clock: byId('clock'),
+  banner: byId('net-banner'),
+  bannerText: byId('net-banner-text'),
+  side: byId('side'),
+  sideTitle: byId('side-title'),
+  sideClose: byId('side-close'),
+  peoplePanel: byId('people-panel'),
+  peopleList: byId('people-list'),
+  chatPanel: byId('chat-panel'),
   inviteBtn: byId('invite-btn'),
+  inviteLabel: byId('invite-label'),
   inviteCopied: byId('invite-copied'),
   inviteLink: byId('invite-link'),
-  leaveBtn: byId('leave-btn'),
   chatLog: byId('chat-log'),
   chatForm: byId('chat-form'),
   chatInput: byId('chat-input'),
-  rawForm: byId('raw-form'),
-  rawInput: byId('raw-input'),
+  chatCount: byId('chat-count'),
+  chatBtn: byId('chat-btn'),
+  chatBadge: byId('chat-badge'),
+  peopleBtn: byId('people-btn'),
+  peopleCount: byId('people-count'),
+  handBtn: byId('hand-btn'),
+  moreBtn: byId('more-btn'),
+  moreMenu: byId('more-menu'),
+  menuHand: byId('menu-hand'),
+  menuHandLabel: byId('menu-hand-label'),
+  menuInvite: byId('menu-invite'),
+  reactRow: byId('react-row'),
+  reactions: byId('reactions'),
+  renameForm: byId('rename-form'),
+  renameInput: byId('rename-input'),
+  leaveBtn: byId('leave-btn'),
 };
 
+const params = new URLSearchParams(location.search);
+const debug = params.get('debug') === '1';
 const socket = new HuddleSocket();
-const rooms = new RoomList(ui.roomList, ui.roomEmpty, (name) => joinRoom(name));
+const rooms = new RoomList(ui.roomList, ui.roomEmpty, (name) => openPreJoin(name));
 const chat = new ChatLog(ui.chatLog);
-const meeting = new Meeting({ send: (message) => socket.send(message), onProblem: (text) => showAlert(text) });
+const meeting = new Meeting({ send: (message) => sendSignal(message), onProblem: (text) => showAlert(text) });
+const prejoin = new PreJoin(meeting);
 
 const state = {
   id: null,
   nickname: 'Anon',
-  wantedNick: null, // the nickname the user chose; re-sent after a reconnect
+  token: null, // this session's resume token (hello / resumed)
+  resumeToken: null, // the dropped session's token, sent first on the next socket
+  resuming: false,
+  wantedNick: null, // the nickname the user chose; re-sent after a fresh reconnect
   room: null, // the room we are in
   pendingRoom: null, // a join sent and not yet answered
-  joinAfterNick: null, // invite without name: join once the nickname is confirmed
+  lastRoom: null, // for "Rejoin"
   invite: readInvite(),
-  members: new Map(), // id -> nickname, the others in the room
+  members: new Map(), // id -> {nickname, state: {mic, cam, hand}}
   count: 0,
+  roomCounts: new Map(), // open rooms' head counts, for the pre-join screen
+  hand: false,
+  panel: null, // 'chat' | 'people' | null
+  unread: 0,
+  context: '', // what the last request was, for error wording: 'join' | 'chat' | 'nickname'
+  sentChat: null, // the chat text sent and not yet echoed
+  signalQueue: [], // signals written while the socket was down (sent after a resume)
+  sentState: '', // the last state message sent
+  view: 'home',
 };
 
 let alertTimer = 0;
 let connTimer = 0;
 
-/* ---- connection state and seed ---- */
+/* ---- connection state, alerts ---- */
 
 function showConnState() {
   clearInterval(connTimer);
   const render = () => {
     const s = socket.state;
     ui.conn.dataset.state = s;
-    if (s === 'open') ui.conn.textContent = 'connected';
-    else if (s === 'connecting') ui.conn.textContent = 'connecting…';
+    if (s === 'open') ui.connText.textContent = 'Connected';
+    else if (s === 'connecting') ui.connText.textContent = 'Connecting…';
     else {
       const secs = Math.max(0, Math.ceil((socket.retryAt - Date.now()) / 1000));
-      ui.conn.textContent = socket.retryAt ? `offline, retrying in ${secs} s` : 'offline';
+      ui.connText.textContent = socket.retryAt ? `Offline, retrying in ${secs} s` : 'Offline';
     }
+    const down = s !== 'open' && state.room !== null;
+    ui.banner.hidden = !down && !state.resuming;
+    ui.bannerText.textContent = s === 'open' ? 'Reconnected, resuming…' : 'Connection to the server lost. Reconnecting… your call continues.';
   };
   render();
   if (socket.state === 'closed') connTimer = setInterval(render, 1000);
@@ -92,67 +155,169 @@ function showAlert(text) {
   }, ALERT_MS);
 }
 
-function send(message) {
+function send(message, context = '') {
   if (!socket.send(message)) {
     showAlert('Not connected to the server; try again in a moment.');
     return false;
   }
+  if (context) state.context = context;
   return true;
 }
 
+/** Signals wait in a queue while the socket is down; a resumed session sends them. */
+function sendSignal(message) {
+  if (socket.send(message)) return true;
+  if (message.type === 'signal' && state.token && state.signalQueue.length < SIGNAL_QUEUE_MAX) state.signalQueue.push(message);
+  return false;
+}
+
+/** Tells the server our microphone, camera and hand (when they changed, or `force`). */
+function sendState(force = false) {
+  if (state.room === null || state.resuming) return;
+  const media = meeting.media;
+  const message = { type: 'state', mic: media.published.audio, cam: media.published.video, hand: state.hand };
+  const text = JSON.stringify(message);
+  if (!force && text === state.sentState) return;
+  if (socket.send(message)) state.sentState = text;
+}
+
+const codePoints = (text) => [...text].length;
+
 /* ---- views ---- */
+
+function showView(view) {
+  state.view = view;
+  ui.home.hidden = view !== 'home';
+  ui.prejoin.hidden = view !== 'prejoin';
+  ui.left.hidden = view !== 'left';
+  ui.room.hidden = view !== 'room';
+  ui.main.hidden = view === 'room';
+  ui.topbar.hidden = view === 'room';
+  ui.raw.hidden = !debug || view === 'room';
+  document.body.classList.toggle('in-call', view === 'room');
+  if (view !== 'prejoin') prejoin.close();
+  if (view !== 'room') closeMenu();
+  updateTitle();
+}
+
+function updateTitle() {
+  const unread = state.unread > 0 ? `(${state.unread}) ` : '';
+  if (state.view === 'room' && state.room !== null) document.title = `${unread}${state.room} · huddle`;
+  else if (state.view === 'prejoin') document.title = `Join ${prejoinRoom} · huddle`;
+  else document.title = 'huddle';
+}
 
 function setCount(count) {
   if (Number.isInteger(count)) state.count = count;
-  ui.roomTitle.textContent = `Room ${state.room} (${state.count})`;
+  ui.room.dataset.count = String(state.count);
+  ui.peopleCount.textContent = String(state.count);
+  ui.peopleBtn.setAttribute('aria-label', `Show everyone (${state.count})`);
 }
 
-function showNickname() {
-  ui.nickCurrent.textContent = state.nickname;
-  ui.roomNick.textContent = state.nickname;
+function rememberedName() {
+  return ui.nickInput.value.trim() || store.get('name') || state.wantedNick || '';
 }
 
-function showHome() {
-  ui.room.hidden = true;
-  ui.home.hidden = false;
-  ui.inviteCopied.hidden = true;
-  document.title = 'huddle';
+let prejoinRoom = '';
+
+function openPreJoin(name) {
+  const room = name.trim();
+  if (room === '') return;
+  prejoinRoom = room;
+  showView('prejoin');
+  prejoin.open(room, rememberedName(), state.roomCounts.get(room) ?? 0);
 }
 
-function showRoom() {
-  ui.home.hidden = true;
-  ui.room.hidden = false;
-  document.title = `${state.room} · huddle`;
+function refreshPeople() {
+  if (state.panel !== 'people') return;
+  const people = [{ key: 'self', nickname: state.nickname, self: true, tile: meeting.grid.self() }];
+  for (const [id, m] of state.members) people.push({ key: id, nickname: m.nickname, self: false, tile: meeting.grid.get(id) });
+  renderPeople(ui.peopleList, people);
 }
+setInterval(refreshPeople, 500);
 
-function showInviteNote() {
-  const room = state.invite.room;
-  ui.inviteNote.hidden = room === null;
-  if (room === null) {
-    ui.nickSubmit.textContent = 'Set';
-    return;
+function openPanel(panel) {
+  state.panel = panel;
+  ui.side.hidden = panel === null;
+  ui.chatPanel.hidden = panel !== 'chat';
+  ui.peoplePanel.hidden = panel !== 'people';
+  ui.chatBtn.setAttribute('aria-pressed', String(panel === 'chat'));
+  ui.peopleBtn.setAttribute('aria-pressed', String(panel === 'people'));
+  ui.sideTitle.textContent = panel === 'people' ? 'People' : 'In-call messages';
+  if (panel === 'chat') {
+    setUnread(0);
+    chat.toEnd();
   }
-  ui.inviteRoom.textContent = room;
-  ui.nickSubmit.textContent = 'Join';
-  ui.nickSubmit.setAttribute('aria-label', `Join room ${room}`);
-  ui.nickInput.focus();
+  refreshPeople();
+  meeting.grid.layout();
+}
+
+function togglePanel(panel) {
+  openPanel(state.panel === panel ? null : panel);
+  if (state.panel === 'chat') ui.chatInput.focus();
+}
+
+function setUnread(n) {
+  state.unread = n;
+  ui.chatBadge.hidden = n === 0;
+  ui.chatBadge.textContent = n > 99 ? '99+' : String(n);
+  ui.chatBtn.setAttribute('aria-label', n > 0 ? `Chat with everyone (C), ${n} unread` : 'Chat with everyone (C)');
+  updateTitle();
+}
+
+function notify(title, body) {
+  if (!document.hidden || typeof Notification !== 'function' || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(title, { body, tag: 'huddle', silent: false });
+    n.onclick = () => {
+      window.focus();
+      n.close();
+    };
+  } catch {
+    /* some browsers only notify from a service worker */
+  }
+}
+
+function toast(text) {
+  const item = el('div', { className: 'toast', text });
+  ui.reactions.append(item);
+  setTimeout(() => item.remove(), 4000);
+}
+
+function closeMenu() {
+  ui.moreMenu.hidden = true;
+  ui.moreBtn.setAttribute('aria-expanded', 'false');
+}
+
+function setHand(up) {
+  state.hand = up;
+  ui.handBtn.setAttribute('aria-pressed', String(up));
+  const label = up ? 'Lower hand (H)' : 'Raise hand (H)';
+  ui.handBtn.setAttribute('aria-label', label);
+  ui.handBtn.title = label;
+  ui.menuHandLabel.textContent = up ? 'Lower hand' : 'Raise hand';
+  meeting.setOwnHand(up);
+  sendState();
+  refreshPeople();
 }
 
 /* ---- actions ---- */
 
 function setNickname(nickname) {
   state.wantedNick = nickname;
-  return send({ type: 'nickname', nickname });
+  return send({ type: 'nickname', nickname }, 'nickname');
 }
 
-function joinRoom(name) {
+/** Sends the join for `name` (the nickname first when it changed). */
+function joinRoom(name, nickname = null) {
   const room = name.trim();
-  if (room === '') return;
-  const typed = ui.nickInput.value.trim();
-  if (typed !== '' && typed !== state.nickname && typed !== state.wantedNick) setNickname(typed);
-  if (!send({ type: 'join', room })) return;
+  if (room === '') return false;
+  if (nickname !== null && nickname !== state.nickname) {
+    if (!setNickname(nickname)) return false;
+  }
+  if (!send({ type: 'join', room }, 'join')) return false;
   state.pendingRoom = room;
-  meeting.prepare();
+  return true;
 }
 
 function leaveRoom() {
@@ -161,88 +326,133 @@ function leaveRoom() {
 }
 
 function onLeft() {
+  const room = state.room ?? state.lastRoom;
   state.room = null;
   state.pendingRoom = null;
   state.members.clear();
+  setHand(false);
+  state.hand = false;
   meeting.end();
+  chat.clear();
+  setUnread(0);
+  openPanel(null);
   clearInvite();
-  showHome();
+  ui.leftRoom.textContent = room ? `You were in ${room}.` : '';
+  showView('left');
+  ui.leftTitle.focus();
   socket.send({ type: 'list' });
+}
+
+function goHome() {
+  meeting.end();
+  showView('home');
+}
+
+/** The session is in `msg.room` again after a resume: reconcile members, keep the call. */
+function reconcile(msg) {
+  const members = Array.isArray(msg.members) ? msg.members : [];
+  const now = new Set(members.map((m) => m.id));
+  for (const id of [...state.members.keys()]) {
+    if (!now.has(id)) {
+      state.members.delete(id);
+      meeting.bye(id);
+    }
+  }
+  for (const m of members) {
+    if (!state.members.has(m.id)) meeting.welcome(m.id, m.nickname);
+    else if (state.members.get(m.id).nickname !== m.nickname) meeting.rename(m.id, m.nickname);
+    state.members.set(m.id, { nickname: m.nickname, state: m.state ?? null });
+    if (m.state) meeting.peerState(m.id, m.state);
+  }
 }
 
 /* ---- server messages ---- */
 
 const handlers = {
   hello(msg) {
-    state.id = msg.id;
-    state.nickname = typeof msg.nickname === 'string' ? msg.nickname : 'Anon';
     ui.greeting.textContent = typeof msg.text === 'string' ? msg.text : '';
-    showNickname();
     rooms.render(msg.rooms);
-    if (state.wantedNick !== null && state.wantedNick !== state.nickname) setNickname(state.wantedNick);
-    const again = state.room ?? state.pendingRoom;
-    if (again !== null) {
+    countRooms(msg.rooms);
+    if (state.resuming) return; // resumed or bad_token decides
+    startSession(msg);
+  },
+
+  resumed(msg) {
+    state.resuming = false;
+    state.resumeToken = null;
+    state.id = msg.id;
+    state.nickname = typeof msg.nickname === 'string' ? msg.nickname : state.nickname;
+    if (typeof msg.token === 'string') state.token = msg.token;
+    for (const message of state.signalQueue.splice(0)) socket.send(message);
+    if (msg.room === null && state.room !== null) {
+      // The server lost our room: join afresh.
+      const again = state.room;
       state.room = null;
       joinRoom(again);
-      return;
     }
-    const { room, name } = state.invite;
-    if (room !== null && name !== null) {
-      state.invite = { room: null, name: null };
-      ui.nickInput.value = name;
-      setNickname(name);
-      joinRoom(room);
-    } else if (room !== null) {
-      showInviteNote();
-    }
+    showConnState();
+    sendState(true);
   },
 
   nickname(msg) {
     state.nickname = msg.nickname;
-    showNickname();
     meeting.setNickname(msg.nickname);
+    store.set('name', msg.nickname);
     if (state.room !== null) chat.notice(`You are now ${msg.nickname}`);
-    if (state.joinAfterNick !== null) {
-      const room = state.joinAfterNick;
-      state.joinAfterNick = null;
-      state.invite = { room: null, name: null };
-      showInviteNote();
-      joinRoom(room);
-    }
+    refreshPeople();
   },
 
   rooms(msg) {
     rooms.render(msg.rooms);
+    countRooms(msg.rooms);
   },
 
   joined(msg) {
-    const again = state.room === msg.room;
+    const again = state.room === msg.room && msg.id === state.id && meeting.inCall;
     state.room = msg.room;
+    state.lastRoom = msg.room;
     state.pendingRoom = null;
     state.id = msg.id ?? state.id;
-    state.members = new Map((msg.members ?? []).map((m) => [m.id, m.nickname]));
+    ui.room.dataset.room = msg.room;
+    ui.roomName.textContent = msg.room;
+    ui.roomTitle.textContent = `Meeting ${msg.room}`;
     setCount(msg.count);
-    if (!again && ui.room.hidden) chat.clear();
-    showRoom();
-    const names = [...state.members.values()];
+    showConnState();
+    if (again) {
+      reconcile(msg);
+      sendState(true);
+      refreshPeople();
+      return;
+    }
+    const members = Array.isArray(msg.members) ? msg.members : [];
+    state.members = new Map(members.map((m) => [m.id, { nickname: m.nickname, state: m.state ?? null }]));
+    chat.clear();
+    setUnread(0);
+    const names = members.map((m) => m.nickname);
     chat.notice(
       names.length === 0
         ? `You joined ${msg.room}. Nobody else is here yet.`
         : `You joined ${msg.room}. Here: ${names.join(', ')}.`,
     );
-    meeting.start({
-      selfId: state.id,
-      nickname: state.nickname,
-      members: [...state.members].map(([id, nickname]) => ({ id, nickname })),
-    });
+    const wasInRoom = state.view === 'room';
+    showView('room');
+    meeting.start({ selfId: state.id, nickname: state.nickname, members });
+    sendState(true);
+    setHand(state.hand);
+    if (!wasInRoom) ui.roomTitle.focus();
+    clearInvite();
+    refreshPeople();
   },
 
   welcome(msg) {
     if (msg.room !== state.room) return;
-    state.members.set(msg.id, msg.nickname);
+    state.members.set(msg.id, { nickname: msg.nickname, state: null });
     setCount(msg.count);
     chat.notice(`${msg.nickname} joined`);
     meeting.welcome(msg.id, msg.nickname);
+    chime('join');
+    notify(`${msg.nickname} joined`, `in ${state.room}`);
+    refreshPeople();
   },
 
   bye(msg) {
@@ -251,12 +461,38 @@ const handlers = {
     setCount(msg.count);
     chat.notice(`${msg.nickname} left`);
     meeting.bye(msg.id);
+    chime('leave');
+    refreshPeople();
   },
 
   renamed(msg) {
-    if (state.members.has(msg.id)) state.members.set(msg.id, msg.nickname);
+    const member = state.members.get(msg.id);
+    if (member) member.nickname = msg.nickname;
     chat.notice(`${msg.old} is now ${msg.nickname}`);
     meeting.rename(msg.id, msg.nickname);
+    refreshPeople();
+  },
+
+  state(msg) {
+    const member = state.members.get(msg.id);
+    if (!member) return;
+    const before = member.state;
+    member.state = { mic: Boolean(msg.mic), cam: Boolean(msg.cam), hand: Boolean(msg.hand) };
+    meeting.peerState(msg.id, member.state);
+    if (member.state.hand && !(before && before.hand)) {
+      toast(`✋ ${member.nickname} raised a hand`);
+      chime('join');
+    }
+    refreshPeople();
+  },
+
+  react(msg) {
+    if (typeof msg.emoji !== 'string') return;
+    const who = msg.id === state.id ? 'You' : state.members.get(msg.id)?.nickname ?? '';
+    const item = el('div', { className: 'reaction' }, el('span', { className: 'reaction-emoji', text: msg.emoji }), el('span', { className: 'reaction-who', text: who }));
+    item.style.left = `${10 + Math.random() * 30}%`;
+    ui.reactions.append(item);
+    setTimeout(() => item.remove(), 4000);
   },
 
   left() {
@@ -269,38 +505,99 @@ const handlers = {
 
   chat(msg) {
     if (msg.room !== state.room || !msg.from) return;
-    chat.message({
-      nickname: msg.from.nickname,
-      own: msg.from.id === state.id,
-      text: msg.text,
-      ts: msg.ts,
-      seq: msg.seq,
-    });
+    const own = msg.from.id === state.id;
+    chat.message({ nickname: msg.from.nickname, own, text: msg.text, ts: msg.ts, seq: msg.seq });
+    if (own) {
+      if (state.sentChat !== null && ui.chatInput.value.trim() === state.sentChat.trim()) {
+        ui.chatInput.value = '';
+        renderChatCount();
+      }
+      state.sentChat = null;
+      return;
+    }
+    if (state.panel !== 'chat' || document.hidden) setUnread(state.unread + 1);
+    notify(msg.from.nickname, msg.text.slice(0, 140));
   },
 
   error(msg) {
     const code = typeof msg.code === 'string' ? msg.code : 'error';
-    const text = typeof msg.message === 'string' && msg.message !== '' ? msg.message : code;
-    if (state.pendingRoom !== null && (code === 'room_full' || code === 'bad_field')) {
-      state.pendingRoom = null;
-      if (state.room === null) meeting.end();
+    if (state.resuming && code === 'bad_token') {
+      // The server forgot the session (restart, or too long away): start afresh.
+      state.resuming = false;
+      state.resumeToken = null;
+      state.signalQueue = [];
+      socket.send(SEED_TEXT);
+      const again = state.room ?? state.pendingRoom;
+      state.room = null;
+      if (state.wantedNick !== null) setNickname(state.wantedNick);
+      if (again !== null) joinRoom(again);
+      showConnState();
+      return;
     }
-    if (code === 'bad_field') state.joinAfterNick = null;
-    // A signal racing a peer's departure: the bye is on its way, nothing for the user to do.
-    if (code === 'no_such_peer') return;
-    showAlert(code === 'room_full' ? `That room is full. (${text})` : `${text} (${code})`);
+    // A signal racing a peer's departure, a page/server version mismatch, a state sent at
+    // the edge of leaving: nothing for the user to do.
+    if (code === 'no_such_peer' || code === 'unknown_type' || code === 'bad_json') {
+      console.warn('huddle server:', code, msg.message);
+      return;
+    }
+    if (code === 'not_in_room' && state.context !== 'chat') return;
+    const context = state.pendingRoom !== null && (code === 'room_full' || code === 'bad_field') ? 'join' : state.context;
+    if (context === 'join') {
+      state.pendingRoom = null;
+      if (state.room === null) {
+        meeting.end(); // a refused join releases camera and microphone
+        showView('home');
+      }
+    }
+    if (context === 'chat') state.sentChat = null; // the text stays in the box
+    showAlert(friendlyError(code, context));
   },
 };
 
+function countRooms(list) {
+  state.roomCounts = new Map((Array.isArray(list) ? list : []).map((r) => [r.name, r.count]));
+  if (state.view === 'prejoin') prejoin.setCount(state.roomCounts.get(prejoinRoom) ?? 0);
+}
+
+/** A new session (first connection, or the server forgot the old one). */
+function startSession(msg) {
+  state.id = msg.id;
+  state.nickname = typeof msg.nickname === 'string' ? msg.nickname : 'Anon';
+  state.token = typeof msg.token === 'string' ? msg.token : null;
+  if (state.wantedNick !== null && state.wantedNick !== state.nickname) setNickname(state.wantedNick);
+  const again = state.room ?? state.pendingRoom;
+  if (again !== null) {
+    state.room = null;
+    joinRoom(again);
+    return;
+  }
+  const { room, name } = state.invite;
+  state.invite = { room: null, name: null };
+  if (room !== null && name !== null) {
+    // The invite contract: /?room=NAME&name=NICK joins at once with the default devices.
+    setNickname(name);
+    joinRoom(room);
+  } else if (room !== null && state.view === 'home') {
+    openPreJoin(room);
+  }
+}
+
 socket.addEventListener('state', showConnState);
 socket.addEventListener('open', () => {
-  // The course's lesson: a plain text message on every connection.
-  socket.send(SEED_TEXT);
+  if (state.resumeToken !== null) {
+    // Resume must be the first message on the new socket.
+    state.resuming = true;
+    socket.send({ type: 'resume', token: state.resumeToken });
+  } else {
+    // The course's lesson: a plain text message on every connection.
+    socket.send(SEED_TEXT);
+  }
 });
 socket.addEventListener('close', () => {
-  if (state.room === null) return;
-  chat.notice('Connection lost; reconnecting…');
-  meeting.suspend();
+  state.resuming = false;
+  // Keep the call (peer connections and tiles) while the socket is down.
+  if (state.token !== null && (state.room !== null || state.pendingRoom !== null)) state.resumeToken = state.token;
+  showConnState();
 });
 socket.addEventListener('message', (ev) => {
   const msg = ev.detail;
@@ -308,15 +605,50 @@ socket.addEventListener('message', (ev) => {
   if (handler) handler(msg);
 });
 
+// Closing the tab or navigating away leaves at once (no resume window for the others to wait).
+window.addEventListener('pagehide', () => {
+  if (state.room !== null) socket.send({ type: 'leave' });
+  socket.close();
+});
+
+window.addEventListener('pageshow', (ev) => {
+  if (ev.persisted) location.reload(); // back from the page cache with a closed socket
+});
+
 /* ---- forms and buttons ---- */
 
-ui.nickForm.addEventListener('submit', (ev) => {
+ui.nickInput.value = store.get('name');
+
+ui.joinForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const nickname = ui.nickInput.value.trim();
-  if (nickname === '') return;
-  if (!setNickname(nickname)) return;
-  if (state.invite.room !== null) state.joinAfterNick = state.invite.room;
+  const name = ui.nickInput.value.trim();
+  if (name !== '') store.set('name', name);
+  openPreJoin(ui.roomInput.value);
 });
+
+ui.prejoinForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const name = prejoin.name;
+  if (name === '' || codePoints(name) > NICK_MAX) {
+    showAlert('Please enter your name (up to 32 characters).');
+    return;
+  }
+  store.set('name', name);
+  ui.nickInput.value = name;
+  audioContext(); // unlock sound with this click
+  if (typeof Notification === 'function' && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
+  if (joinRoom(prejoinRoom, name)) prejoin.busy(true);
+});
+
+ui.prejoinBack.addEventListener('click', () => {
+  clearInvite();
+  goHome();
+});
+
+ui.rejoin.addEventListener('click', () => {
+  if (state.lastRoom !== null) openPreJoin(state.lastRoom);
+});
+ui.homeBtn.addEventListener('click', goHome);
 
 ui.renameForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
@@ -324,19 +656,42 @@ ui.renameForm.addEventListener('submit', (ev) => {
   if (nickname === '' || !setNickname(nickname)) return;
   ui.renameInput.value = '';
   ui.renameForm.closest('details').open = false;
+  closeMenu();
 });
 
-ui.joinForm.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  joinRoom(ui.roomInput.value);
-});
+function renderChatCount() {
+  const n = codePoints(ui.chatInput.value);
+  const over = n > CHAT_MAX;
+  ui.chatCount.hidden = n < CHAT_WARN;
+  ui.chatCount.textContent = over ? `${n} / ${CHAT_MAX}: ${n - CHAT_MAX} too many` : `${n} / ${CHAT_MAX}`;
+  ui.chatCount.classList.toggle('over', over);
+  ui.chatInput.setAttribute('aria-invalid', String(over));
+  ui.chatInput.style.height = 'auto';
+  ui.chatInput.style.height = `${Math.min(ui.chatInput.scrollHeight, 140)}px`;
+}
+
+function sendChat() {
+  const text = ui.chatInput.value;
+  if (text.trim() === '') return;
+  if (codePoints(text.trim()) > CHAT_MAX) {
+    showAlert(`That message is too long: ${codePoints(text.trim())} characters, ${CHAT_MAX} at most. Your text is still in the box.`);
+    renderChatCount();
+    return;
+  }
+  if (send({ type: 'chat', text }, 'chat')) state.sentChat = text;
+}
 
 ui.chatForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const text = ui.chatInput.value;
-  if (text.trim() === '') return;
-  if (send({ type: 'chat', text })) ui.chatInput.value = '';
+  sendChat();
 });
+ui.chatInput.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+    ev.preventDefault();
+    sendChat();
+  }
+});
+ui.chatInput.addEventListener('input', renderChatCount);
 
 ui.rawForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
@@ -347,23 +702,88 @@ ui.leaveBtn.addEventListener('click', leaveRoom);
 ui.alertClose.addEventListener('click', () => {
   ui.alert.hidden = true;
 });
+ui.chatBtn.addEventListener('click', () => togglePanel('chat'));
+ui.peopleBtn.addEventListener('click', () => togglePanel('people'));
+ui.sideClose.addEventListener('click', () => openPanel(null));
+ui.handBtn.addEventListener('click', () => setHand(!state.hand));
+ui.menuHand.addEventListener('click', () => {
+  setHand(!state.hand);
+  closeMenu();
+});
+ui.moreBtn.addEventListener('click', (ev) => {
+  ev.stopPropagation();
+  const open = ui.moreMenu.hidden;
+  ui.moreMenu.hidden = !open;
+  ui.moreBtn.setAttribute('aria-expanded', String(open));
+});
+document.addEventListener('click', (ev) => {
+  if (!ui.moreMenu.hidden && !ui.moreMenu.contains(ev.target)) closeMenu();
+});
 
-ui.inviteBtn.addEventListener('click', async () => {
+for (const emoji of REACTIONS) {
+  const button = el('button', { type: 'button', className: 'react-btn', text: emoji, title: `React ${emoji}`, attrs: { 'aria-label': `React ${emoji}` } });
+  button.addEventListener('click', () => send({ type: 'react', emoji }, 'react'));
+  ui.reactRow.append(button);
+}
+
+async function copyInvite() {
   const link = inviteUrl(state.room);
   ui.inviteLink.value = link;
   ui.inviteCopied.hidden = false;
   try {
     await navigator.clipboard.writeText(link);
-    ui.inviteBtn.textContent = 'Link copied';
+    ui.inviteLabel.textContent = 'Link copied';
+    toast('Invite link copied');
   } catch {
     ui.inviteLink.select();
-    ui.inviteBtn.textContent = 'Copy the link below';
+    ui.inviteLabel.textContent = 'Copy the link below';
   }
   setTimeout(() => {
-    ui.inviteBtn.textContent = 'Copy invite link';
+    ui.inviteLabel.textContent = 'Copy invite link';
   }, 3000);
+}
+ui.inviteBtn.addEventListener('click', copyInvite);
+ui.menuInvite.addEventListener('click', () => {
+  closeMenu();
+  openPanel('people');
+  copyInvite();
 });
 
+// Keyboard shortcuts in the call: M microphone, V camera, C chat, H hand; Escape closes.
+document.addEventListener('keydown', (ev) => {
+  if (state.view !== 'room') return;
+  if (ev.key === 'Escape') {
+    if (!ui.moreMenu.hidden) closeMenu();
+    else if (state.panel !== null) openPanel(null);
+    return;
+  }
+  const target = ev.target;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || target.closest('input, textarea, select, [contenteditable="true"]')) return;
+  const key = ev.key.toLowerCase();
+  if (key === 'm') meeting.toggleMic();
+  else if (key === 'v') meeting.toggleCam();
+  else if (key === 'c') togglePanel('chat');
+  else if (key === 'h') setHand(!state.hand);
+  else return;
+  ev.preventDefault();
+});
+
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && state.panel === 'chat') setUnread(0);
+});
+
+meeting.onLocalChange = () => sendState();
+meeting.onTilesChange = () => refreshPeople();
+
+function tick() {
+  ui.clock.textContent = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+tick();
+setInterval(tick, 15000);
+
 ui.greeting.textContent = '';
+setIcon(ui.moreBtn.querySelector('.ico'), 'more');
+openPanel(null);
+showView('home');
 serverConfig();
 socket.connect();

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The local camera, microphone and screen: acquisition with fallbacks (audio-only, video-only,
-// chat-only), mute and camera off that survive a camera switch, camera choice and front/back
-// flip, screen sharing. Emits 'videotrack' when the outgoing video track changes and 'change'
-// when any state changes.
+// chat-only), mute and camera off that survive a device switch, camera/microphone/speaker
+// choice and front/back flip, a screen shared alongside the camera. Emits 'videotrack' when the
+// camera track changes, 'audiotrack' when the microphone track changes, 'screen' (detail: the
+// screen track or null) and 'change' when any state changes.
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } };
 
@@ -28,9 +29,11 @@ export class LocalMedia extends EventTarget {
   audioTrack = null;
   cameraTrack = null;
   screenTrack = null;
+  screenStream = new MediaStream(); // what the screen line sends, a stream of its own
   micOn = true;
   camOn = true;
   facing = 'user';
+  speakerId = ''; // audio output for the others' sound ('' = the default)
   note = ''; // what the user should know about their devices, '' when all is well
   #ready = null;
   #generation = 0; // bumped by stop(): a late getUserMedia answer is then released
@@ -45,8 +48,9 @@ export class LocalMedia extends EventTarget {
     return this.#ready ?? Promise.resolve();
   }
 
+  /** The camera track sent on the camera line (the screen goes on a line of its own). */
   get outgoingVideo() {
-    return this.screenTrack ?? this.cameraTrack;
+    return this.cameraTrack;
   }
 
   get sharing() {
@@ -61,7 +65,7 @@ export class LocalMedia extends EventTarget {
   get published() {
     return {
       audio: this.audioTrack !== null && this.micOn,
-      video: this.screenTrack !== null || (this.cameraTrack !== null && this.camOn),
+      video: this.cameraTrack !== null && this.camOn,
     };
   }
 
@@ -69,12 +73,12 @@ export class LocalMedia extends EventTarget {
    * Asks for camera and microphone once; falls back to audio only, then video only, then none,
    * and sets `note` to say what happened. Never rejects.
    */
-  start() {
-    if (this.#ready === null) this.#ready = this.#acquire();
+  start({ cameraId = '', micId = '' } = {}) {
+    if (this.#ready === null) this.#ready = this.#acquire(cameraId, micId);
     return this.#ready;
   }
 
-  async #acquire() {
+  async #acquire(cameraId, micId) {
     const generation = this.#generation;
     const devices = navigator.mediaDevices;
     if (!devices || !devices.getUserMedia) {
@@ -82,10 +86,12 @@ export class LocalMedia extends EventTarget {
       this.#changed();
       return;
     }
+    const video = cameraId ? { ...CAMERA, deviceId: { ideal: cameraId } } : { ...CAMERA, facingMode: this.facing };
+    const audio = micId ? { deviceId: { ideal: micId } } : true;
     const attempts = [
-      { audio: true, video: { ...CAMERA, facingMode: this.facing } },
-      { audio: true, video: false },
-      { audio: false, video: { ...CAMERA, facingMode: this.facing } },
+      { audio, video },
+      { audio, video: false },
+      { audio: false, video },
     ];
     let firstError = null;
     for (const constraints of attempts) {
@@ -139,15 +145,54 @@ export class LocalMedia extends EventTarget {
     this.#changed();
   }
 
-  /** The video inputs the browser lists (labels appear once permission is granted). */
-  async cameras() {
+  /** The devices of `kind` the browser lists (labels appear once permission is granted). */
+  async devices(kind) {
     if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return [];
     const all = await navigator.mediaDevices.enumerateDevices();
-    return all.filter((d) => d.kind === 'videoinput' && d.deviceId !== '');
+    return all.filter((d) => d.kind === kind && d.deviceId !== '');
+  }
+
+  cameras() {
+    return this.devices('videoinput');
   }
 
   get cameraId() {
     return this.cameraTrack ? this.cameraTrack.getSettings().deviceId ?? '' : '';
+  }
+
+  get micId() {
+    return this.audioTrack ? this.audioTrack.getSettings().deviceId ?? '' : '';
+  }
+
+  /** True where the page can choose the audio output (HTMLMediaElement.setSinkId). */
+  get canPickSpeaker() {
+    return typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
+  }
+
+  setSpeaker(deviceId) {
+    this.speakerId = deviceId;
+    this.#changed();
+  }
+
+  /** Switches to the microphone with `deviceId`; the old track is stopped, mute state kept. */
+  async useMic(deviceId) {
+    let got;
+    try {
+      got = await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: deviceId } }, video: false });
+    } catch (err) {
+      throw new Error(`Cannot switch microphone: ${reason(err)}`);
+    }
+    const track = got.getAudioTracks()[0];
+    const old = this.audioTrack;
+    track.enabled = this.micOn;
+    this.audioTrack = track;
+    if (old) {
+      this.stream.removeTrack(old);
+      old.stop();
+    }
+    this.stream.addTrack(track);
+    this.dispatchEvent(new CustomEvent('audiotrack', { detail: track }));
+    this.#changed();
   }
 
   /** Switches to the camera with `deviceId`; the old track is stopped. */
@@ -186,13 +231,13 @@ export class LocalMedia extends EventTarget {
     track.enabled = this.camOn;
     this.cameraTrack = track;
     this.facing = track.getSettings().facingMode || (video.facingMode ? video.facingMode.exact : this.facing);
-    if (!this.sharing) this.#setStreamVideo(track, old);
+    this.#setStreamVideo(track, old);
     if (old) old.stop();
-    if (!this.sharing) this.dispatchEvent(new CustomEvent('videotrack', { detail: track }));
+    this.dispatchEvent(new CustomEvent('videotrack', { detail: track }));
     this.#changed();
   }
 
-  /** Replaces the outgoing video with a screen; resolves false when the user cancelled. */
+  /** Shares a screen beside the camera; resolves false when the user cancelled. */
   async startScreen() {
     if (!this.canShareScreen || this.sharing) return false;
     let got;
@@ -204,9 +249,10 @@ export class LocalMedia extends EventTarget {
     }
     const track = got.getVideoTracks()[0];
     this.screenTrack = track;
+    track.contentHint = 'detail';
+    this.screenStream = new MediaStream([track]);
     track.addEventListener('ended', () => this.stopScreen());
-    this.#setStreamVideo(track, this.cameraTrack);
-    this.dispatchEvent(new CustomEvent('videotrack', { detail: track }));
+    this.dispatchEvent(new CustomEvent('screen', { detail: track }));
     this.#changed();
     return true;
   }
@@ -216,8 +262,7 @@ export class LocalMedia extends EventTarget {
     if (!track) return;
     this.screenTrack = null;
     track.stop();
-    this.#setStreamVideo(this.cameraTrack, track);
-    this.dispatchEvent(new CustomEvent('videotrack', { detail: this.cameraTrack }));
+    this.dispatchEvent(new CustomEvent('screen', { detail: null }));
     this.#changed();
   }
 
@@ -231,6 +276,7 @@ export class LocalMedia extends EventTarget {
     this.screenTrack = null;
     this.note = '';
     this.#ready = null;
+    this.#changed();
   }
 
   #setStreamVideo(track, old) {

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
-// The call side of the room screen: local media, the grid, the mesh call and the control
-// buttons (mute, camera, camera choice, flip, screen share), driven by main.js's room events.
+// The call side of the room screen: local media, the grid, the mesh call and the media
+// controls (microphone, camera, screen, device choice, flip), the self view's speaking ring
+// and the "You are presenting" bar. Driven by main.js's room events.
 
 import { byId, el } from './dom.js';
 import { LocalMedia } from './media.js';
 import { Grid } from './tiles.js';
 import { Call } from './call.js';
+import { setIcon } from './icons.js';
+import { watchLevel } from './audio.js';
+import { store } from './store.js';
 
 let configPromise = null;
 
@@ -22,6 +26,13 @@ function iceServersFrom(config) {
   return list.filter((s) => s && (typeof s.urls === 'string' || Array.isArray(s.urls)));
 }
 
+/** Fills `select` with `devices` ({deviceId, label}), selecting `current`. */
+export function fillDevices(select, devices, current, word) {
+  const options = devices.map((d, i) => el('option', { value: d.deviceId, text: d.label || `${word} ${i + 1}` }));
+  select.replaceChildren(...options);
+  if (devices.some((d) => d.deviceId === current)) select.value = current;
+}
+
 export class Meeting {
   #send;
   #onProblem;
@@ -30,6 +41,14 @@ export class Meeting {
   #call = null;
   #nickname = 'Anon';
   #ui;
+  #stopSelfLevel = () => {};
+  #selfLevelTrack = null;
+  /** Called when our microphone or camera state changes (main sends it to the server). */
+  onLocalChange = () => {};
+  /** Called with (id, level, detail) when a peer's connection quality is measured. */
+  onQuality = () => {};
+  /** Called when a tile's speaking state may have changed. */
+  onTilesChange = () => {};
 
   /** `send(obj)` writes to the server; `onProblem(text)` shows a failure to the user. */
   constructor({ send, onProblem }) {
@@ -43,19 +62,40 @@ export class Meeting {
       flip: byId('flip-btn'),
       pick: byId('camera-pick'),
       select: byId('camera-select'),
+      micPick: byId('micsel-pick'),
+      micSelect: byId('micsel-select'),
+      speakerPick: byId('speaker-pick'),
+      speakerSelect: byId('speaker-select'),
       screen: byId('screen-btn'),
+      presenting: byId('presenting'),
+      stopShare: byId('stop-share'),
     };
-    this.#grid = new Grid(byId('grid'));
+    this.#grid = new Grid(byId('grid'), () => this.onTilesChange());
+    this.#grid.speakerId = store.get('speaker');
+    this.#media.speakerId = this.#grid.speakerId;
     this.#media.addEventListener('change', () => this.#render());
     this.#wireControls();
   }
 
-  /** Asks for camera and microphone (call it from the user's click when possible). */
-  prepare() {
-    if (!this.#media.started) this.#media.start();
+  get media() {
+    return this.#media;
   }
 
-  /** We are in the room as `selfId`; `members` are the others. */
+  get grid() {
+    return this.#grid;
+  }
+
+  get inCall() {
+    return this.#call !== null;
+  }
+
+  /** Opens camera and microphone with the remembered devices (pre-join preview or a join). */
+  prepare() {
+    if (!this.#media.started) this.#media.start({ cameraId: store.get('camera'), micId: store.get('mic') });
+    return this.#media.ready;
+  }
+
+  /** We are in the room as `selfId`; `members` are the others ({id, nickname, state?}). */
   async start({ selfId, nickname, members }) {
     this.#stopCall();
     this.#nickname = nickname;
@@ -72,11 +112,14 @@ export class Meeting {
         this.#ui.sound.hidden = false;
       },
     });
+    call.onQuality = (id, level, detail) => this.onQuality(id, level, detail);
     this.#call = call;
-    await call.start(members);
+    const started = call.start(members);
+    for (const m of members) if (m.state) this.peerState(m.id, m.state);
+    await started;
     await this.#media.ready;
     this.#render();
-    this.#listCameras();
+    this.#listDevices();
   }
 
   welcome(id, nickname) {
@@ -89,10 +132,31 @@ export class Meeting {
 
   rename(id, nickname) {
     if (this.#call) this.#call.rename(id, nickname);
+    const screen = this.#grid.get(`${id}:screen`);
+    if (screen) screen.rename(nickname);
   }
 
   signal(from, data) {
     if (this.#call) this.#call.signal(from, data);
+  }
+
+  /** The server's state of member `id`: {mic, cam, hand}. */
+  peerState(id, state) {
+    const tile = this.#grid.get(id);
+    if (!tile) return;
+    tile.setPublished({ audio: Boolean(state.mic), video: Boolean(state.cam) });
+    tile.setHand(Boolean(state.hand));
+  }
+
+  /** Our own raised hand on the self view. */
+  setOwnHand(up) {
+    const tile = this.#grid.self();
+    if (tile) tile.setHand(up);
+  }
+
+  /** The members we show (ids), for reconciling after a resume. */
+  ids() {
+    return this.#call ? this.#call.ids() : [];
   }
 
   setNickname(nickname) {
@@ -100,18 +164,17 @@ export class Meeting {
     this.#render();
   }
 
-  /** The connection to the server dropped: end the peer connections, keep camera and preview. */
-  suspend() {
-    this.#stopCall();
-  }
-
-  /** Left the room: end everything, release camera and microphone. */
+  /** Left the room (or refused): end everything, release camera and microphone. */
   end() {
     this.#stopCall();
+    this.#media.stopScreen();
     this.#media.stop();
+    this.#stopSelfLevel();
+    this.#selfLevelTrack = null;
     this.#grid.clear();
     this.#ui.note.hidden = true;
     this.#ui.sound.hidden = true;
+    this.#ui.presenting.hidden = true;
   }
 
   #stopCall() {
@@ -119,39 +182,70 @@ export class Meeting {
     this.#call = null;
   }
 
+  toggleMic() {
+    if (this.#media.audioTrack) this.#media.setMic(!this.#media.micOn);
+  }
+
+  toggleCam() {
+    if (this.#media.cameraTrack) this.#media.setCam(!this.#media.camOn);
+  }
+
   #render() {
     const media = this.#media;
     const ui = this.#ui;
     ui.note.textContent = media.note;
-    ui.note.hidden = media.note === '';
+    ui.note.hidden = media.note === '' || !this.#call;
+    const micLabel = media.audioTrack === null ? 'No microphone' : media.micOn ? 'Turn off microphone (M)' : 'Turn on microphone (M)';
     ui.mic.disabled = media.audioTrack === null;
-    ui.mic.setAttribute('aria-pressed', String(!media.micOn));
-    ui.mic.textContent = media.micOn ? 'Mute' : 'Unmute';
+    ui.mic.setAttribute('aria-pressed', String(!media.micOn || media.audioTrack === null));
+    ui.mic.setAttribute('aria-label', micLabel);
+    ui.mic.title = micLabel;
+    setIcon(ui.mic.querySelector('.ico'), media.micOn && media.audioTrack ? 'mic' : 'mic-off');
+    const camLabel = media.cameraTrack === null ? 'No camera' : media.camOn ? 'Turn off camera (V)' : 'Turn on camera (V)';
     ui.cam.disabled = media.cameraTrack === null;
-    ui.cam.setAttribute('aria-pressed', String(!media.camOn));
-    ui.cam.textContent = media.camOn ? 'Camera off' : 'Camera on';
-    ui.screen.hidden = !media.canShareScreen || !media.started;
+    ui.cam.setAttribute('aria-pressed', String(!media.camOn || media.cameraTrack === null));
+    ui.cam.setAttribute('aria-label', camLabel);
+    ui.cam.title = camLabel;
+    setIcon(ui.cam.querySelector('.ico'), media.camOn && media.cameraTrack ? 'cam' : 'cam-off');
+    const phone = window.matchMedia('(pointer: coarse)').matches;
+    ui.screen.hidden = !media.canShareScreen || !media.started || phone;
     ui.screen.setAttribute('aria-pressed', String(media.sharing));
-    ui.screen.textContent = media.sharing ? 'Stop sharing' : 'Share screen';
+    const shareLabel = media.sharing ? 'Stop presenting' : 'Present your screen';
+    ui.screen.setAttribute('aria-label', shareLabel);
+    ui.screen.title = shareLabel;
+    ui.presenting.hidden = !media.sharing || !this.#call;
     if (!ui.select.matches(':focus')) ui.select.value = media.cameraId;
-    if (media.started) {
-      this.#grid.setSelf(this.#nickname, media.outgoingVideo, {
-        mirror: !media.sharing && media.facing === 'user',
+    if (media.started && this.#call) {
+      const tile = this.#grid.setSelf(this.#nickname, media.outgoingVideo, {
+        mirror: media.facing === 'user',
         published: media.published,
       });
+      if (this.#selfLevelTrack !== media.audioTrack) {
+        this.#stopSelfLevel();
+        this.#selfLevelTrack = media.audioTrack;
+        this.#stopSelfLevel = watchLevel(media.audioTrack, (level, speaking) => tile.setSpeaking(speaking && media.micOn));
+      }
     }
+    this.onLocalChange();
   }
 
-  async #listCameras() {
-    const cameras = await this.#media.cameras();
+  async #listDevices() {
+    const media = this.#media;
     const ui = this.#ui;
-    const options = cameras.map((cam, i) => el('option', { value: cam.deviceId, text: cam.label || `Camera ${i + 1}` }));
-    ui.select.replaceChildren(...options);
-    ui.select.value = this.#media.cameraId;
-    const several = cameras.length > 1 && this.#media.cameraTrack !== null;
+    const cameras = await media.devices('videoinput');
+    const mics = await media.devices('audioinput');
+    fillDevices(ui.select, cameras, media.cameraId, 'Camera');
+    fillDevices(ui.micSelect, mics, media.micId, 'Microphone');
     const phone = window.matchMedia('(pointer: coarse)').matches;
+    const several = cameras.length > 1 && media.cameraTrack !== null;
     ui.pick.hidden = !several || phone;
     ui.flip.hidden = !several || !phone;
+    ui.micPick.hidden = mics.length < 2 || media.audioTrack === null;
+    if (media.canPickSpeaker) {
+      const speakers = await media.devices('audiooutput');
+      fillDevices(ui.speakerSelect, speakers, this.#grid.speakerId, 'Speaker');
+      ui.speakerPick.hidden = speakers.length < 2;
+    }
   }
 
   async #guard(action) {
@@ -163,16 +257,35 @@ export class Meeting {
     this.#render();
   }
 
+  toggleScreen() {
+    const media = this.#media;
+    return this.#guard(() => (media.sharing ? media.stopScreen() : media.startScreen()));
+  }
+
   #wireControls() {
     const ui = this.#ui;
     const media = this.#media;
-    ui.mic.addEventListener('click', () => media.setMic(!media.micOn));
-    ui.cam.addEventListener('click', () => media.setCam(!media.camOn));
-    ui.select.addEventListener('change', () => this.#guard(() => media.useCamera(ui.select.value)));
-    ui.flip.addEventListener('click', () => this.#guard(() => media.flip()));
-    ui.screen.addEventListener('click', () =>
-      this.#guard(() => (media.sharing ? media.stopScreen() : media.startScreen())),
+    ui.mic.addEventListener('click', () => this.toggleMic());
+    ui.cam.addEventListener('click', () => this.toggleCam());
+    ui.select.addEventListener('change', () =>
+      this.#guard(async () => {
+        await media.useCamera(ui.select.value);
+        store.set('camera', ui.select.value);
+      }),
     );
+    ui.micSelect.addEventListener('change', () =>
+      this.#guard(async () => {
+        await media.useMic(ui.micSelect.value);
+        store.set('mic', ui.micSelect.value);
+      }),
+    );
+    ui.speakerSelect.addEventListener('change', () => {
+      this.#grid.setSpeaker(ui.speakerSelect.value);
+      store.set('speaker', ui.speakerSelect.value);
+    });
+    ui.flip.addEventListener('click', () => this.#guard(() => media.flip()));
+    ui.screen.addEventListener('click', () => this.toggleScreen());
+    ui.stopShare.addEventListener('click', () => this.toggleScreen());
     ui.sound.addEventListener('click', () => {
       ui.sound.hidden = true;
       this.#grid.resumeAudio();

@@ -3,7 +3,7 @@
 
 const WAIT_MS = 20000;
 
-/** Opens the home page and waits until the server's greeting is shown. */
+/** Opens the home page and waits until the connection is up. */
 export async function openHome(page, path = '/') {
   await page.goto(path);
   await page.locator('#conn-state[data-state="open"]').waitFor({ timeout: WAIT_MS });
@@ -14,37 +14,54 @@ export async function seeText(page, selector, text, ms = WAIT_MS) {
   await page.locator(selector, { hasText: text }).first().waitFor({ timeout: ms });
 }
 
-/** Types a nickname into the home form and waits until the server confirmed it. */
+/** Types the name into the home form (remembered, sent when joining). */
 export async function setNickname(page, nickname) {
   await page.fill('#nick-input', nickname);
-  await page.click('#nick-submit');
-  await page.locator('#nick-current', { hasText: nickname }).waitFor({ timeout: WAIT_MS });
 }
 
-/** Joins (or creates) `room` with the home form and waits for the room screen. */
+/** On the pre-join screen: waits for it, then clicks "Join now". */
+export async function joinFromPreJoin(page) {
+  await page.locator('#prejoin').waitFor({ timeout: WAIT_MS });
+  await page.click('#prejoin-join');
+}
+
+/** Joins (or creates) `room` from the home form through the pre-join screen. */
 export async function joinRoom(page, room) {
   await page.fill('#room-input', room);
-  await page.click('#join-form button[type="submit"]');
+  await page.click('#join-btn');
+  await joinFromPreJoin(page);
   await waitInRoom(page, room);
 }
 
-/** Waits until the room screen shows `room`; resolves to the member count in its header. */
+/** Waits until the call screen shows `room` (with `count` people); resolves to the count. */
 export async function waitInRoom(page, room, count) {
-  const title = count === undefined ? `Room ${room} (` : `Room ${room} (${count})`;
-  await page.locator('#room-title', { hasText: title }).waitFor({ timeout: WAIT_MS });
-  const text = await page.textContent('#room-title');
-  return Number(/\((\d+)\)$/.exec(text)[1]);
+  const sel = count === undefined ? `#room[data-room="${room}"]` : `#room[data-room="${room}"][data-count="${count}"]`;
+  await page.locator(sel).waitFor({ timeout: WAIT_MS });
+  return Number(await page.getAttribute('#room', 'data-count'));
 }
 
-/** Sends a chat line from the room screen. */
+/** Opens the chat panel (if closed). */
+export async function openChat(page) {
+  if ((await page.getAttribute('#chat-btn', 'aria-pressed')) !== 'true') await page.click('#chat-btn');
+  await page.locator('#chat-input').waitFor({ timeout: WAIT_MS });
+}
+
+/** Sends a chat line from the call screen. */
 export async function sendChat(page, text) {
+  await openChat(page);
   await page.fill('#chat-input', text);
-  await page.click('#chat-form button[type="submit"]');
+  await page.click('#chat-send');
 }
 
-/** Waits for a chat log entry containing `text`. */
+/** Waits for a chat log entry containing `text` (the panel may be closed). */
 export async function seeInLog(page, text, ms = WAIT_MS) {
-  await seeText(page, '#chat-log li', text, ms);
+  await page.locator('#chat-log li', { hasText: text }).first().waitFor({ state: 'attached', timeout: ms });
+}
+
+/** Opens the "More options" menu (if closed). */
+export async function openMore(page) {
+  if ((await page.getAttribute('#more-btn', 'aria-expanded')) !== 'true') await page.click('#more-btn');
+  await page.locator('#more-menu').waitFor({ timeout: WAIT_MS });
 }
 
 /** Waits until the home screen's room list shows `room` with `count` members. */
@@ -52,4 +69,9 @@ export async function seeRoomInList(page, room, count, ms = WAIT_MS) {
   const button = page.locator(`#room-list button[data-room="${room}"][data-count="${count}"]`);
   await button.waitFor({ timeout: ms });
   return button;
+}
+
+/** The own tile's name on the call screen. */
+export async function seeOwnName(page, nickname) {
+  await seeText(page, '#grid .tile-self .tile-name', nickname);
 }
