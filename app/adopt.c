@@ -104,7 +104,7 @@ static bool matches(int fd, const struct adopt_peer *peer, const struct in_addr 
         return false;
     len = sizeof(sa);
     if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0 || sa.sin_family != AF_INET ||
-        ntohs(sa.sin_port) != peer->server_port)
+        (peer->server_port && ntohs(sa.sin_port) != peer->server_port))
         return false;
     return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 && type == SOCK_STREAM;
 }

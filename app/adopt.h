@@ -12,7 +12,7 @@
 struct adopt_peer {
     const char *remote_addr; /* dotted IPv4 of the client, as CivetWeb reports it */
     int remote_port;         /* client's port */
-    int server_port;         /* our listening port the client connected to */
+    int server_port;         /* our listening port the client connected to (0: any) */
 };
 
 /* Prepares the registry of descriptors the loop owns (skipped by the search). Call once before

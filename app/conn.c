@@ -40,6 +40,7 @@ struct conn {
     uint64_t id;
     unsigned flags;
     int fd;
+    uint32_t client_ip; /* for the per-address session count */
     /* reading */
     unsigned char hdr[FRAME_HEADER_MAX];
     unsigned hdr_len;
@@ -381,6 +382,8 @@ static void hard_close(struct conn *c, const char *why)
     list_remove(&c->closing_node);
     cs->count--;
     atomic_fetch_sub_explicit(&cs->ctr->open, 1, memory_order_relaxed);
+    if (cs->ipl)
+        iplimit_release(cs->ipl, IPLIMIT_WS, c->client_ip);
     end_session(c);
     adopt_release(c->fd); /* before uv_close closes the number: a scan must probe it again */
     uv_close((uv_handle_t *)&c->tcp, on_closed);
@@ -589,7 +592,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 /* --- set-up, timers, shutdown --- */
 
-int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_port)
+int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_port,
+              uint32_t client_ip)
 {
     struct conn *c = calloc(1, sizeof(*c));
     int rc = -ENOMEM;
@@ -597,6 +601,7 @@ int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_p
         goto err_fd;
     c->cs = cs;
     c->fd = fd;
+    c->client_ip = client_ip;
     c->sink.send = conn_send;
     c->sink.evict = conn_evict;
     c->sink.kick = conn_kick;
@@ -643,6 +648,8 @@ err_free:
     free(c);
 err_fd:
     atomic_fetch_sub_explicit(&cs->ctr->open, 1, memory_order_relaxed);
+    if (cs->ipl)
+        iplimit_release(cs->ipl, IPLIMIT_WS, client_ip);
     adopt_release(fd);
     close(fd);
     return rc;

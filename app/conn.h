@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "hub.h"
+#include "iplimit.h"
 #include "list.h"
 #include "wsstats.h"
 
@@ -35,6 +36,7 @@ struct conn_set {
     uv_loop_t *uv;
     struct hub *hub;
     struct ws_counters *ctr;
+    struct iplimit *ipl; /* per-address session counts (NULL: none) */
     struct conn_limits lim;
     struct list all;     /* every open connection */
     struct list alive;   /* by time of the last frame received, oldest first (keep-alive) */
@@ -55,8 +57,10 @@ void conn_set_cleanup(struct conn_set *cs);
 
 /* Takes ownership of fd (an adopted, connected TCP socket after the 101), registers a hub
  * session (its hello is queued) and starts reading. On failure closes fd and returns -errno; the
- * session slot (ctr->open) is released either way when the connection ends. */
-int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_port);
+ * session slot (ctr->open) and the per-address count of client_ip (iplimit, IPLIMIT_WS) are
+ * released either way when the connection ends. */
+int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_port,
+              uint32_t client_ip);
 
 /* Writes what the hub queued and finishes deferred hub work. Call after every entry into the
  * loop that may have run the hub (reads, posted tasks, timers). */

@@ -3,12 +3,20 @@
  * static responses carry a strict Content-Security-Policy (the page has no inline code). */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "acceptgate.h"
+#include "httpcheck.h"
 #include "log.h"
 #include "proto.h"
 #include "tls.h"
@@ -20,9 +28,11 @@ struct http_server {
     const struct config *cfg;
     struct loop *lp;
     struct ws_server *ws;
+    struct iplimit *ipl;
     int port, ssl_port;
     char *listening; /* listening_ports option string */
     char *threads;
+    char *header_timeout;
 };
 
 static const char security_headers[] =
@@ -184,6 +194,18 @@ static int on_metrics(struct mg_connection *conn, void *cbdata)
     metric(&b, "websocket_accepted_total", "counter", "WebSocket sessions accepted.", wst.accepted);
     metric(&b, "websocket_refused_total", "counter",
            "WebSocket upgrades refused because the server was full.", wst.refused_full);
+    metric(&b, "websocket_refused_ip_total", "counter",
+           "WebSocket upgrades refused for max_connections_per_ip.", wst.refused_ip);
+    acceptgate_sweep();
+    metric(&b, "http_connections", "gauge", "Open HTTP connections counted per address.",
+           iplimit_total(srv->ipl, IPLIMIT_HTTP));
+    metric(&b, "http_refused_ip_total", "counter",
+           "HTTP connections refused for max_http_connections_per_ip.",
+           iplimit_refused(srv->ipl, IPLIMIT_HTTP));
+    metric(&b, "sessions_detached", "gauge", "Sessions whose connection dropped, kept for resume.",
+           hs.detached);
+    metric(&b, "flood_closes_total", "counter", "Sessions closed for flooding past the rate limit.",
+           hs.floods);
     metric(&b, "websocket_refused_origin_total", "counter",
            "WebSocket upgrades refused for their Origin.", wst.refused_origin);
     metric(&b, "messages_in_total", "counter", "Messages received.", wst.msgs_in);
@@ -265,18 +287,137 @@ static bool redirect_https(struct mg_connection *conn, const struct mg_request_i
     return true;
 }
 
-/* Dotfiles and dot-directories are hidden: 404 before CivetWeb looks at the file system. */
+/* A complete error answer that also ends the connection (after a malformed request nothing
+ * that follows on it can be trusted). extra: more header lines, may be NULL. */
+static int refuse(struct mg_connection *conn, int status, const char *extra, const char *body)
+{
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n"
+              "%s\r\n%s",
+              status, mg_get_response_code_text(conn, status), strlen(body), extra ? extra : "",
+              body);
+    return status;
+}
+
+static bool is_ws_path(const char *uri)
+{
+    return uri && (!strcmp(uri, "/") || !strcmp(uri, "/ws"));
+}
+
+/* The request's framing: a Content-Length next to Transfer-Encoding, or two Content-Lengths,
+ * mean two parsers (a proxy's and ours) could split the stream differently (request
+ * smuggling); a second Host is the same kind of ambiguity. Returns the status to refuse with,
+ * or 0. */
+static int check_framing(const struct mg_request_info *ri)
+{
+    int cl = 0, te = 0, host = 0;
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name;
+        if (!strcasecmp(name, "Content-Length"))
+            cl += strchr(ri->http_headers[i].value, ',') ? 2 : 1;
+        else if (!strcasecmp(name, "Transfer-Encoding"))
+            te++;
+        else if (!strcasecmp(name, "Host"))
+            host++;
+    }
+    if (cl > 1 || (cl && te) || host > 1)
+        return 400;
+    if (!host && ri->http_version && !strcmp(ri->http_version, "1.1"))
+        return 400; /* RFC 9112 3.2: a 1.1 request without Host is malformed */
+    return 0;
+}
+
+/* Range on a static file: CivetWeb 1.15 answers an inverted or out-of-file range with a 206 and
+ * a negative Content-Length. Returns true when it answered 416. */
+static bool check_range(struct mg_connection *conn, const struct mg_request_info *ri,
+                        const struct http_server *srv)
+{
+    const char *range = mg_get_header(conn, "Range");
+    if (!range || !ri->local_uri)
+        return false;
+    char path[4096];
+    struct stat st;
+    int n = snprintf(path, sizeof(path), "%s%s", srv->cfg->document_root, ri->local_uri);
+    if (n < 0 || (size_t)n >= sizeof(path) - 16 || stat(path, &st) != 0)
+        return false; /* not a file: CivetWeb answers (404, or one of our handlers) */
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(path + n, sizeof(path) - (size_t)n, "%sindex.html",
+                 n && path[n - 1] == '/' ? "" : "/");
+        if (stat(path, &st) != 0)
+            return false;
+    }
+    if (!S_ISREG(st.st_mode) || httpcheck_range(range, (long long)st.st_size) == HTTPCHECK_RANGE_OK)
+        return false;
+    char extra[64];
+    snprintf(extra, sizeof(extra), "Content-Range: bytes */%lld\r\n", (long long)st.st_size);
+    refuse(conn, 416, extra, "range not satisfiable\n");
+    return true;
+}
+
+/* A WebSocket upgrade CivetWeb 1.15 would answer with a bare body and no status line. */
+static int check_upgrade(struct mg_connection *conn, const struct mg_request_info *ri)
+{
+    const char *up = mg_get_header(conn, "Upgrade");
+    if (!up || !strcasestr(up, "websocket") || !is_ws_path(ri->local_uri))
+        return 0;
+    const char *version = mg_get_header(conn, "Sec-WebSocket-Version");
+    if (!version || strcmp(version, "13"))
+        return refuse(conn, 426, "Sec-WebSocket-Version: 13\r\n",
+                      "WebSocket version 13 required\n");
+    if (!httpcheck_ws_key(mg_get_header(conn, "Sec-WebSocket-Key")))
+        return refuse(conn, 400, NULL, "missing or malformed Sec-WebSocket-Key\n");
+    return 0;
+}
+
+/* True when the request target had an encoded NUL (%00). CivetWeb 1.15 refuses a raw NUL itself
+ * but hands over only the decoded target, where %00 has already cut the string short
+ * (/index.html%00.txt arrives as /index.html). It decodes in place inside the request line,
+ * "METHOD target\0HTTP/1.1": the decoded bytes, then the terminating NUL, then the untouched rest
+ * of the encoded target (which cannot hold a NUL). So a NUL between the string's end and the end
+ * of the original target means a decoded NUL. Checked only when the layout is exactly that. */
+static bool decoded_nul(const struct mg_request_info *ri)
+{
+    const char *t = ri->request_uri, *v = ri->http_version;
+    if (!t || !v || v <= t || v - t > 16384 || v - t < 7 || memcmp(v - 5, "HTTP/", 5) ||
+        v[-6] != '\0')
+        return false;
+    const char *end = v - 6; /* where the space after the target was */
+    for (const char *p = t + strlen(t) + 1; p < end; p++)
+        if (*p == '\0')
+            return true;
+    return false;
+}
+
+/* Every request passes here first (CivetWeb's begin_request): the checks CivetWeb does not make,
+ * then the HTTPS redirect, then hidden dotfiles. Returns the status when it answered, else 0. */
 static int on_begin_request(struct mg_connection *conn)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     struct http_server *srv = mg_get_user_data(mg_get_context(conn));
-    if (ri && srv && redirect_https(conn, ri, srv))
-        return 308;
-    if (ri && ri->local_uri && strstr(ri->local_uri, "/.")) {
-        mg_printf(conn, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
-                        "Content-Length: 10\r\nConnection: close\r\n\r\nNot Found\n");
-        return 404;
+    int status;
+    if (!ri || !srv)
+        return 0;
+    if ((status = check_framing(ri)))
+        return refuse(conn, status, NULL, "bad request\n");
+    if (decoded_nul(ri))
+        return refuse(conn, 400, NULL, "bad request\n");
+    const char *m = ri->request_method;
+    if (!strcmp(m, "OPTIONS")) {
+        mg_printf(conn, "HTTP/1.1 204 No Content\r\nAllow: GET, HEAD, OPTIONS\r\n"
+                        "Content-Length: 0\r\n\r\n");
+        return 204;
     }
+    if (strcmp(m, "GET") && strcmp(m, "HEAD"))
+        return refuse(conn, 405, "Allow: GET, HEAD, OPTIONS\r\n", "method not allowed\n");
+    if ((status = check_upgrade(conn, ri)))
+        return status;
+    if (redirect_https(conn, ri, srv))
+        return 308;
+    if (ri->local_uri && strstr(ri->local_uri, "/."))
+        return refuse(conn, 404, NULL, "Not Found\n");
+    if (check_range(conn, ri, srv))
+        return 416;
     return 0;
 }
 
@@ -305,7 +446,7 @@ static void on_connection_close(const struct mg_connection *conn)
 }
 
 struct http_server *http_start(const struct config *cfg, struct loop *lp, struct ws_server *ws,
-                               char *err, size_t errlen)
+                               struct iplimit *ipl, char *err, size_t errlen)
 {
     struct http_server *srv = calloc(1, sizeof(*srv));
     if (!srv) {
@@ -315,13 +456,15 @@ struct http_server *http_start(const struct config *cfg, struct loop *lp, struct
     srv->cfg = cfg;
     srv->lp = lp;
     srv->ws = ws;
+    srv->ipl = ipl;
     int rc;
     if (cfg->ssl_port)
         rc = asprintf(&srv->listening, "%s:%d,%s:%ds", cfg->bind_address, cfg->listening_port,
                       cfg->bind_address, cfg->ssl_port);
     else
         rc = asprintf(&srv->listening, "%s:%d", cfg->bind_address, cfg->listening_port);
-    if (rc < 0 || asprintf(&srv->threads, "%d", cfg->num_threads) < 0) {
+    if (rc < 0 || asprintf(&srv->threads, "%d", cfg->num_threads) < 0 ||
+        asprintf(&srv->header_timeout, "%d", cfg->request_header_timeout_ms) < 0) {
         snprintf(err, errlen, "out of memory");
         goto err_free;
     }
@@ -339,7 +482,7 @@ struct http_server *http_start(const struct config *cfg, struct loop *lp, struct
         "listen_backlog", "4096",
         "connection_queue", "1024",
         "tcp_nodelay", "1",
-        "request_timeout_ms", "10000",
+        "request_timeout_ms", srv->header_timeout,
         "websocket_timeout_ms", "1000",
         "enable_websocket_ping_pong", "no",
         "additional_header", security_headers,
@@ -357,6 +500,15 @@ struct http_server *http_start(const struct config *cfg, struct loop *lp, struct
             goto err_free;
         opts[n++] = "ssl_certificate";
         opts[n++] = cfg->ssl_certificate;
+        /* TLS 1.2 with forward secrecy and AEAD only (TLS 1.3 suites are all of that) */
+        opts[n++] = "ssl_protocol_version";
+        opts[n++] = "4";
+        opts[n++] = "ssl_cipher_list";
+        opts[n++] = "ECDHE+AESGCM:ECDHE+CHACHA20";
+        if (cfg->redirect_to_https) {
+            opts[n++] = "strict_transport_security_max_age";
+            opts[n++] = "31536000";
+        }
     }
     if (cfg->access_log) {
         opts[n++] = "access_log_file";
@@ -374,8 +526,10 @@ struct http_server *http_start(const struct config *cfg, struct loop *lp, struct
     char text[256] = "";
     unsigned code = 0;
     struct mg_error_data error = {.code = &code, .text = text, .text_buffer_size = sizeof(text)};
+    acceptgate_set(cfg->max_http_connections_per_ip ? ipl : NULL);
     srv->ctx = mg_start2(&init, &error);
     if (!srv->ctx) {
+        acceptgate_set(NULL);
         snprintf(err, errlen, "cannot start the server on %s: %s", srv->listening,
                  text[0] ? text : "unknown error");
         goto err_free;
@@ -394,6 +548,7 @@ struct http_server *http_start(const struct config *cfg, struct loop *lp, struct
 err_free:
     free(srv->listening);
     free(srv->threads);
+    free(srv->header_timeout);
     free(srv);
     return NULL;
 }
@@ -414,7 +569,9 @@ void http_stop(struct http_server *srv)
         return;
     if (srv->ctx)
         mg_stop(srv->ctx);
+    acceptgate_set(NULL);
     free(srv->listening);
     free(srv->threads);
+    free(srv->header_timeout);
     free(srv);
 }

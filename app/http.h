@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "config.h"
+#include "iplimit.h"
 #include "loop.h"
 #include "ws.h"
 
@@ -14,7 +15,7 @@ struct http_server;
 /* Starts listening per cfg (cfg, lp and ws must outlive the server; hub state is read on lp).
  * Returns NULL with err set (e.g. "cannot listen on 0.0.0.0:3003: port in use") on failure. */
 struct http_server *http_start(const struct config *cfg, struct loop *lp, struct ws_server *ws,
-                               char *err, size_t errlen);
+                               struct iplimit *ipl, char *err, size_t errlen);
 
 /* Actual port of the plain HTTP listener (useful with listening_port 0), and of HTTPS (0: none). */
 int http_port(const struct http_server *srv);

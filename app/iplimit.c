@@ -23,6 +23,7 @@ struct iplimit {
     pthread_mutex_t lock;
     unsigned max[IPLIMIT_KINDS];
     unsigned long long refused[IPLIMIT_KINDS];
+    unsigned total[IPLIMIT_KINDS];
     uint32_t proxies[IPLIMIT_MAX_PROXIES];
     unsigned nproxies;
     struct ipent *buckets[IPLIMIT_BUCKETS];
@@ -102,9 +103,9 @@ bool iplimit_take(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
     }
     if (!*pp || (l->max[kind] && (*pp)->n[kind] >= l->max[kind])) {
         ok = false;
-        l->refused[kind]++;
     } else {
         (*pp)->n[kind]++;
+        l->total[kind]++;
     }
     if (*pp && !ok) { /* drop an entry made just now */
         struct ipent *e = *pp;
@@ -126,6 +127,7 @@ void iplimit_release(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
     struct ipent **pp = find(l, ip), *e = *pp;
     if (e && e->n[kind]) {
         e->n[kind]--;
+        l->total[kind]--;
         bool empty = true;
         for (int k = 0; k < IPLIMIT_KINDS; k++)
             empty = empty && !e->n[k];
@@ -137,6 +139,27 @@ void iplimit_release(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
     pthread_mutex_unlock(&l->lock);
 }
 
+void iplimit_force(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
+{
+    pthread_mutex_lock(&l->lock);
+    struct ipent **pp = find(l, ip);
+    if (!*pp && (*pp = calloc(1, sizeof(**pp))))
+        (*pp)->ip = ip;
+    if (*pp) {
+        (*pp)->n[kind]++;
+        l->total[kind]++;
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+unsigned iplimit_total(struct iplimit *l, enum iplimit_kind kind)
+{
+    pthread_mutex_lock(&l->lock);
+    unsigned n = l->total[kind];
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
 unsigned iplimit_count(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
 {
     pthread_mutex_lock(&l->lock);
@@ -144,6 +167,13 @@ unsigned iplimit_count(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
     unsigned n = e ? e->n[kind] : 0;
     pthread_mutex_unlock(&l->lock);
     return n;
+}
+
+void iplimit_note_refusal(struct iplimit *l, enum iplimit_kind kind)
+{
+    pthread_mutex_lock(&l->lock);
+    l->refused[kind]++;
+    pthread_mutex_unlock(&l->lock);
 }
 
 unsigned long long iplimit_refused(struct iplimit *l, enum iplimit_kind kind)

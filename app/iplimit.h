@@ -22,9 +22,17 @@ void iplimit_free(struct iplimit *l);
 bool iplimit_parse(const char *s, uint32_t *ip);
 
 /* Counts one more connection of kind from ip, unless that would pass the cap: returns false
- * then (nothing counted). Every true must be paired with one iplimit_release. */
+ * then (nothing counted; see iplimit_note_refusal). Every true must be paired with one
+ * iplimit_release. */
 bool iplimit_take(struct iplimit *l, enum iplimit_kind kind, uint32_t ip);
 void iplimit_release(struct iplimit *l, enum iplimit_kind kind, uint32_t ip);
+
+/* Counts one more connection of kind from ip even past the cap (a refused connection that is
+ * still open until it is closed and released like any other). */
+void iplimit_force(struct iplimit *l, enum iplimit_kind kind, uint32_t ip);
+
+/* Connections of kind counted now, over every address (for /metrics). */
+unsigned iplimit_total(struct iplimit *l, enum iplimit_kind kind);
 
 /* Connections of kind from ip now (for tests and metrics). */
 unsigned iplimit_count(struct iplimit *l, enum iplimit_kind kind, uint32_t ip);
@@ -36,6 +44,9 @@ bool iplimit_trusted(const struct iplimit *l, uint32_t ip);
  * and xff (an X-Forwarded-For value, may be NULL) names addresses, the right-most one that is not
  * a trusted proxy (the left ones are whatever the client claimed). */
 uint32_t iplimit_client(const struct iplimit *l, uint32_t peer, const char *xff);
+
+/* Counts one refusal of kind (the caller refused a connection after iplimit_take said no). */
+void iplimit_note_refusal(struct iplimit *l, enum iplimit_kind kind);
 
 /* Refusals so far by kind (for /metrics). */
 unsigned long long iplimit_refused(struct iplimit *l, enum iplimit_kind kind);

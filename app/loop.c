@@ -140,17 +140,19 @@ struct adoption {
     struct loop_task task;
     int fd;
     int remote_port;
+    uint32_t client_ip;
     char remote_addr[48];
 };
 
 static void run_adoption(struct loop *lp, struct loop_task *t)
 {
     struct adoption *a = (struct adoption *)t;
-    conn_open(&lp->cs, a->fd, a->remote_addr, a->remote_port);
+    conn_open(&lp->cs, a->fd, a->remote_addr, a->remote_port, a->client_ip);
     free(a);
 }
 
-bool loop_adopt(struct loop *lp, int fd, const char *remote_addr, int remote_port)
+bool loop_adopt(struct loop *lp, int fd, const char *remote_addr, int remote_port,
+                uint32_t client_ip)
 {
     struct adoption *a = calloc(1, sizeof(*a));
     if (!a)
@@ -158,6 +160,7 @@ bool loop_adopt(struct loop *lp, int fd, const char *remote_addr, int remote_por
     a->task.run = run_adoption;
     a->fd = fd;
     a->remote_port = remote_port;
+    a->client_ip = client_ip;
     strncpy(a->remote_addr, remote_addr ? remote_addr : "?", sizeof(a->remote_addr) - 1);
     if (loop_post(lp, &a->task))
         return true;
@@ -197,7 +200,7 @@ unsigned loop_shutdown(struct loop *lp, unsigned timeout_ms)
     return left;
 }
 
-struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr)
+struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr, struct iplimit *ipl)
 {
     struct loop *lp = calloc(1, sizeof(*lp));
     if (!lp)
@@ -226,6 +229,7 @@ struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr)
     lp->hub = hub_new(&hc, &ops);
     if (!lp->hub || conn_set_init(&lp->cs, &lp->uv, lp->hub, ctr, &lim) < 0)
         goto err_loop;
+    lp->cs.ipl = ipl;
     uv_async_init(&lp->uv, &lp->wake, on_wake);
     lp->wake.data = lp;
     uv_timer_init(&lp->uv, &lp->tick);

@@ -22,8 +22,9 @@ struct loop_task {
     struct loop_task *next;
 };
 
-/* New loop with cfg's limits (cfg and ctr must outlive it), with its hub. NULL on error. */
-struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr);
+/* New loop with cfg's limits (cfg, ctr and ipl must outlive it; ipl may be NULL), with its hub.
+ * NULL on error. */
+struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr, struct iplimit *ipl);
 
 /* Starts the loop thread. Returns 0 or -errno. */
 int loop_start(struct loop *lp);
@@ -36,9 +37,11 @@ bool loop_post(struct loop *lp, struct loop_task *t);
  * Returns 0, or -EPIPE when the loop has stopped (t did not run). Never call on the loop. */
 int loop_call(struct loop *lp, struct loop_task *t);
 
-/* Hands an adopted socket to the loop (see adopt.h); the loop opens a session on it. On false
- * (the loop stopped) the caller still owns fd. */
-bool loop_adopt(struct loop *lp, int fd, const char *remote_addr, int remote_port);
+/* Hands an adopted socket to the loop (see adopt.h); the loop opens a session on it, which from
+ * then on owns the session slot and client_ip's per-address count. On false (the loop stopped)
+ * the caller still owns fd, the slot and the count. */
+bool loop_adopt(struct loop *lp, int fd, const char *remote_addr, int remote_port,
+                uint32_t client_ip);
 
 /* The loop's hub and connections: only on the loop thread (inside a task). */
 struct hub *loop_hub(struct loop *lp);

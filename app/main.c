@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "iplimit.h"
 #include "loop.h"
 #include "log.h"
 #include "ws.h"
@@ -197,16 +198,19 @@ int main(int argc, char **argv)
 
     raise_fd_limit(&cfg);
     static struct ws_counters ctr;
+    struct iplimit *ipl = NULL;
     struct loop *lp = NULL;
     struct ws_server *ws = NULL;
     struct http_server *http = NULL;
-    lp = loop_new(&cfg, &ctr);
-    ws = lp ? ws_new(lp, &ctr, &cfg) : NULL;
+    ipl = iplimit_new((unsigned)cfg.max_http_connections_per_ip,
+                      (unsigned)cfg.max_connections_per_ip, cfg.trusted_proxies);
+    lp = ipl ? loop_new(&cfg, &ctr, ipl) : NULL;
+    ws = lp ? ws_new(lp, &ctr, ipl, &cfg) : NULL;
     if (!ws || loop_start(lp) < 0) {
         log_error(0, "cannot start the event loop (out of memory?)");
         goto out_free;
     }
-    http = http_start(&cfg, lp, ws, err, sizeof(err));
+    http = http_start(&cfg, lp, ws, ipl, err, sizeof(err));
     if (!http) {
         log_error(0, "%s", err);
         status = EXIT_CONFIG;
@@ -231,6 +235,7 @@ out_free:
     http_stop(http);
     loop_free(lp); /* after CivetWeb: its TLS sessions post their ends to the loop */
     ws_free(ws);
+    iplimit_free(ipl);
 out_cfg:
     cfg_free(&cfg);
     return status;

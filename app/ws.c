@@ -23,6 +23,7 @@
 #include "adopt.h"
 #include "clock.h"
 #include "frame.h"
+#include "iplimit.h"
 #include "list.h"
 #include "log.h"
 #include "outq.h"
@@ -33,10 +34,24 @@
 #define WS_BATCH        64          /* frames per write at most */
 #define WS_BATCH_BYTES  (16 * 1024) /* bytes per batched write at most (one frame may be more) */
 
+/* What a WebSocket's CivetWeb connection data points to between the upgrade request and the
+ * session's end on CivetWeb's side: the session slot and the per-address count it holds. */
+enum ws_kind {
+    WS_PLAIN = 1, /* plain, not adopted yet (after adoption the data is NULL: the loop owns it) */
+    WS_FAILED,    /* plain, adoption failed: close 1011 sent, drop on the next frame */
+    WS_TLS,       /* a struct tls_sess */
+};
+
+struct ws_slot {
+    enum ws_kind kind;
+    uint32_t ip; /* the client's address as counted by iplimit (IPLIMIT_WS) */
+};
+
 /* A TLS WebSocket session. Two references: CivetWeb's side (dropped by the close handler) and
  * the loop's (dropped when the loop has disconnected it from the hub). */
 struct tls_sess {
-    struct sink sink; /* the hub's sink; the loop calls sink.send */
+    struct ws_slot slot; /* first: the connection data points here */
+    struct sink sink;    /* the hub's sink; the loop calls sink.send */
     struct ws_server *ws;
     const struct mg_connection *conn;
     atomic_int refs;
@@ -64,13 +79,12 @@ struct tls_sess {
 struct ws_server {
     struct loop *lp;
     struct ws_counters *ctr;
+    struct iplimit *ipl;
     const struct config *cfg;
     pthread_mutex_t lock; /* tls list */
     struct list tls;
     struct msg *overflow_close;
     atomic_bool stopping;
-    char reserved; /* &reserved as user data: a plain upgrade holds a slot, not adopted yet */
-    char failed;   /* &failed: adoption failed, close 1011 sent, drop on the next frame */
 };
 
 static const unsigned close_codes[WS_CLOSE_SLOTS] = {1000, 1001, 1002, 1003, 1006,
@@ -91,9 +105,16 @@ void ws_count_close(struct ws_counters *ctr, unsigned code)
     atomic_fetch_add_explicit(&ctr->closes[i], 1, memory_order_relaxed);
 }
 
-static void release_slot(struct ws_server *ws)
+static void release_slot(struct ws_server *ws, uint32_t ip)
 {
     atomic_fetch_sub(&ws->ctr->open, 1);
+    if (ws->ipl)
+        iplimit_release(ws->ipl, IPLIMIT_WS, ip);
+}
+
+static struct tls_sess *sink_tls(struct sink *sk)
+{
+    return (struct tls_sess *)((char *)sk - offsetof(struct tls_sess, sink));
 }
 
 /* --- TLS sessions: writing (writer thread, and pongs/closes from the reader) --- */
@@ -253,7 +274,7 @@ static void *tls_writer_main(void *arg)
 /* sink.send for TLS sessions, on the loop thread: queue only, never block. */
 static bool tls_sink_send(struct sink *sk, struct msg *m)
 {
-    struct tls_sess *t = (struct tls_sess *)sk;
+    struct tls_sess *t = sink_tls(sk);
     int rc = outq_push(t->q, m, t->ws->overflow_close);
     if (rc == -ENOBUFS)
         log_warn(atomic_load(&t->id), "send queue overflow: closing with 1008");
@@ -263,7 +284,7 @@ static bool tls_sink_send(struct sink *sk, struct msg *m)
 /* sink.evict for TLS sessions, on the loop thread: the session was resumed elsewhere. */
 static void tls_sink_evict(struct sink *sk)
 {
-    struct tls_sess *t = (struct tls_sess *)sk;
+    struct tls_sess *t = sink_tls(sk);
     t->session = NULL;
     struct msg *m = msg_close(4000, "session resumed elsewhere");
     if (m)
@@ -274,7 +295,7 @@ static void tls_sink_evict(struct sink *sk)
 /* sink.kick for TLS sessions, on the loop thread. */
 static void tls_sink_kick(struct sink *sk, unsigned code, const char *reason)
 {
-    struct tls_sess *t = (struct tls_sess *)sk;
+    struct tls_sess *t = sink_tls(sk);
     struct msg *m = msg_close(code, reason);
     if (m)
         outq_push_final(t->q, m);
@@ -388,24 +409,30 @@ static bool origin_allowed(const struct config *cfg, const struct mg_connection 
     return false;
 }
 
-/* Takes a session slot if one is free (max_connections; TLS sessions also hold a worker thread,
- * so they get at most num_threads - CFG_HTTP_RESERVED). */
-static bool take_slot(struct ws_server *ws, bool tls)
+/* Takes a session slot if one is free: max_connections in all, max_connections_per_ip for ip,
+ * and for TLS sessions (each holds a worker thread) num_threads - CFG_HTTP_RESERVED. Returns 0,
+ * or the reason it refused: 1 server full, 2 too many from this address. */
+static int take_slot(struct ws_server *ws, bool tls, uint32_t ip)
 {
     unsigned max = (unsigned)ws->cfg->max_connections;
     unsigned cur = atomic_load(&ws->ctr->open);
     do {
         if (cur >= max)
-            return false;
+            return 1;
     } while (!atomic_compare_exchange_weak(&ws->ctr->open, &cur, cur + 1));
+    if (ws->ipl && !iplimit_take(ws->ipl, IPLIMIT_WS, ip)) {
+        iplimit_note_refusal(ws->ipl, IPLIMIT_WS);
+        atomic_fetch_sub(&ws->ctr->open, 1);
+        return 2;
+    }
     if (!tls)
-        return true;
+        return 0;
     unsigned tmax = (unsigned)(ws->cfg->num_threads - CFG_HTTP_RESERVED);
     if (atomic_fetch_add(&ws->ctr->tls_open, 1) < tmax)
-        return true;
+        return 0;
     atomic_fetch_sub(&ws->ctr->tls_open, 1);
-    release_slot(ws);
-    return false;
+    release_slot(ws, ip);
+    return 1;
 }
 
 static int on_connect(const struct mg_connection *cconn, void *cbdata)
@@ -424,26 +451,46 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
         raw_reply(conn, 403, "Forbidden", NULL, "origin not allowed\n");
         return 1;
     }
-    if (!take_slot(ws, tls)) {
+    uint32_t peer = 0, ip;
+    iplimit_parse(ri ? ri->remote_addr : NULL, &peer);
+    ip = ws->ipl ? iplimit_client(ws->ipl, peer, mg_get_header(cconn, "X-Forwarded-For")) : peer;
+    int refused = take_slot(ws, tls, ip);
+    if (refused == 2) {
+        atomic_fetch_add(&ws->ctr->refused_ip, 1);
+        log_warn(0, "refused WebSocket: its address holds max_connections_per_ip (%d) sessions",
+                 ws->cfg->max_connections_per_ip);
+        raw_reply(conn, 503, "Service Unavailable", "Retry-After: 5\r\n",
+                  "too many connections from your address\n");
+        return 1;
+    }
+    if (refused) {
         atomic_fetch_add(&ws->ctr->refused_full, 1);
         log_warn(0, "refused WebSocket: server full (max_connections %d%s)",
                  ws->cfg->max_connections, tls ? ", or every TLS worker busy" : "");
         raw_reply(conn, 503, "Service Unavailable", "Retry-After: 5\r\n", "server full\n");
         return 1;
     }
+    struct ws_slot *slot = NULL;
+    struct tls_sess *t = NULL;
     if (!tls) {
-        mg_set_user_connection_data(cconn, &ws->reserved);
-        return 0;
-    }
-    struct tls_sess *t = calloc(1, sizeof(*t));
-    if (t)
+        slot = calloc(1, sizeof(*slot));
+    } else if ((t = calloc(1, sizeof(*t)))) {
+        slot = &t->slot;
         t->q = outq_new((size_t)ws->cfg->send_queue_bytes, (size_t)ws->cfg->send_queue_messages);
-    if (!t || !t->q) {
-        free(t);
-        atomic_fetch_sub(&ws->ctr->tls_open, 1);
-        release_slot(ws);
+    }
+    if (!slot || (t && !t->q)) {
+        free(slot);
+        if (tls)
+            atomic_fetch_sub(&ws->ctr->tls_open, 1);
+        release_slot(ws, ip);
         raw_reply(conn, 503, "Service Unavailable", NULL, "out of memory\n");
         return 1;
+    }
+    slot->kind = tls ? WS_TLS : WS_PLAIN;
+    slot->ip = ip;
+    if (!tls) {
+        mg_set_user_connection_data(cconn, slot);
+        return 0;
     }
     t->sink.send = tls_sink_send;
     t->sink.evict = tls_sink_evict;
@@ -461,25 +508,27 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
 
 /* Plain WebSocket: hand the socket to the loop. CivetWeb's read loop then sees end-of-file on
  * its old descriptor, calls on_close (user data NULL: nothing to do) and frees the worker. */
-static void ready_plain(struct ws_server *ws, struct mg_connection *conn,
+static void ready_plain(struct ws_server *ws, struct mg_connection *conn, struct ws_slot *slot,
                         const struct mg_request_info *ri)
 {
     struct adopt_peer peer = {ri->remote_addr, ri->remote_port, ri->server_port};
     int fd = adopt_take(&peer);
     if (fd >= 0) {
+        uint32_t ip = slot->ip;
         mg_set_user_connection_data(conn, NULL); /* the slot goes with the socket */
-        if (loop_adopt(ws->lp, fd, ri->remote_addr, ri->remote_port))
+        free(slot);
+        if (loop_adopt(ws->lp, fd, ri->remote_addr, ri->remote_port, ip))
             return;
         /* the loop has stopped: nobody will serve it */
         adopt_release(fd);
         close(fd);
-        release_slot(ws);
+        release_slot(ws, ip);
         return;
     }
     atomic_fetch_add(&ws->ctr->adopt_failed, 1);
     log_error(0, "cannot take over the WebSocket from %s:%d (%s): closing with 1011",
               ri->remote_addr, ri->remote_port, strerror(-fd));
-    mg_set_user_connection_data(conn, &ws->failed);
+    slot->kind = WS_FAILED;
     struct msg *m = msg_close(FRAME_CLOSE_INTERNAL, "server error");
     if (m) {
         ws_count_close(ws->ctr, FRAME_CLOSE_INTERNAL);
@@ -529,20 +578,20 @@ static void on_ready(struct mg_connection *conn, void *cbdata)
     struct ws_server *ws = cbdata;
     void *ud = mg_get_user_connection_data(conn);
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    if (!ud || !ri)
+    struct ws_slot *slot = ud;
+    if (!slot || !ri)
         return;
-    if (ud == &ws->reserved)
-        ready_plain(ws, conn, ri);
-    else
-        ready_tls(ws, conn, ud, ri);
+    if (slot->kind == WS_PLAIN)
+        ready_plain(ws, conn, slot, ri);
+    else if (slot->kind == WS_TLS)
+        ready_tls(ws, conn, (struct tls_sess *)slot, ri);
 }
 
 static int on_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
 {
-    struct ws_server *ws = cbdata;
     void *ud = mg_get_user_connection_data(conn);
     struct frame_out out;
-    if (!ud || ud == &ws->reserved || ud == &ws->failed)
+    if (!ud || ((struct ws_slot *)ud)->kind != WS_TLS)
         return 0; /* adopted (the old descriptor is dead) or failed: let CivetWeb go */
     struct tls_sess *t = ud;
     atomic_store(&t->last_rx_ms, clock_mono_ms());
@@ -577,7 +626,7 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
 {
     struct ws_server *ws = cbdata;
     void *ud = mg_get_user_connection_data(conn);
-    if (!ud || ud == &ws->reserved || ud == &ws->failed)
+    if (!ud || ((struct ws_slot *)ud)->kind != WS_TLS)
         return; /* connection_close releases a slot still held */
     struct tls_sess *t = ud;
     mg_set_user_connection_data(conn, NULL);
@@ -604,7 +653,7 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
         !tls_post(t, run_tls_disconnect, atomic_load(&t->dropped) ? 1 : 0, NULL, 0))
         atomic_fetch_sub(&t->refs, 1); /* loop stopped: it disconnected everyone already */
     atomic_fetch_sub(&ws->ctr->tls_open, 1);
-    release_slot(ws);
+    release_slot(ws, t->slot.ip);
     tls_unref(t);
 }
 
@@ -613,9 +662,11 @@ void ws_connection_closed(struct ws_server *ws, const struct mg_connection *conn
     void *ud = ws ? mg_get_user_connection_data(conn) : NULL;
     if (!ud)
         return;
-    if (ud == &ws->reserved || ud == &ws->failed) {
+    struct ws_slot *slot = ud;
+    if (slot->kind != WS_TLS) {
         mg_set_user_connection_data(conn, NULL);
-        release_slot(ws);
+        release_slot(ws, slot->ip);
+        free(slot);
         return;
     }
     /* A TLS session whose handshake failed after on_connect accepted it (on_close never ran:
@@ -623,17 +674,19 @@ void ws_connection_closed(struct ws_server *ws, const struct mg_connection *conn
     struct tls_sess *t = ud;
     mg_set_user_connection_data(conn, NULL);
     atomic_fetch_sub(&ws->ctr->tls_open, 1);
-    release_slot(ws);
+    release_slot(ws, t->slot.ip);
     tls_unref(t);
 }
 
-struct ws_server *ws_new(struct loop *lp, struct ws_counters *ctr, const struct config *cfg)
+struct ws_server *ws_new(struct loop *lp, struct ws_counters *ctr, struct iplimit *ipl,
+                         const struct config *cfg)
 {
     struct ws_server *ws = calloc(1, sizeof(*ws));
     if (!ws)
         return NULL;
     ws->lp = lp;
     ws->ctr = ctr;
+    ws->ipl = ipl;
     ws->cfg = cfg;
     ws->overflow_close = msg_close(FRAME_CLOSE_POLICY, "send queue overflow");
     if (!ws->overflow_close || adopt_init() < 0) {
@@ -693,6 +746,7 @@ void ws_get_stats(struct ws_server *ws, struct ws_stats *st)
     st->accepted = atomic_load(&c->accepted);
     st->refused_full = atomic_load(&c->refused_full);
     st->refused_origin = atomic_load(&c->refused_origin);
+    st->refused_ip = atomic_load(&c->refused_ip);
     st->adopt_failed = atomic_load(&c->adopt_failed);
     st->msgs_in = atomic_load(&c->msgs_in);
     st->bytes_in = atomic_load(&c->bytes_in);

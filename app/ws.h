@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include "config.h"
+#include "iplimit.h"
 #include "loop.h"
 #include "wsstats.h"
 
@@ -18,14 +19,15 @@ struct ws_server;
 /* Snapshot of the counters for /metrics. */
 struct ws_stats {
     unsigned open, tls_open;
-    unsigned long long accepted, refused_full, refused_origin, adopt_failed;
+    unsigned long long accepted, refused_full, refused_origin, refused_ip, adopt_failed;
     unsigned long long msgs_in, bytes_in, msgs_out, bytes_out;
     unsigned long long closes[WS_CLOSE_SLOTS];
 };
 
-/* New WebSocket front for loop, with cfg's limits (both must outlive it); ctr is the counters
- * shared with the loop. NULL on error. */
-struct ws_server *ws_new(struct loop *lp, struct ws_counters *ctr, const struct config *cfg);
+/* New WebSocket front for loop, with cfg's limits (all must outlive it); ctr is the counters
+ * shared with the loop, ipl the per-address counts (may be NULL). NULL on error. */
+struct ws_server *ws_new(struct loop *lp, struct ws_counters *ctr, struct iplimit *ipl,
+                         const struct config *cfg);
 
 /* Registers the handlers at "/" and "/ws" on ctx. Call from CivetWeb's init_context callback, so
  * they exist before the first client arrives. */

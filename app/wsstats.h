@@ -11,7 +11,7 @@
 struct ws_counters {
     atomic_uint open; /* slots taken: from an accepted upgrade to the session's end (gauge) */
     atomic_uint tls_open;
-    atomic_ullong accepted, refused_full, refused_origin, adopt_failed;
+    atomic_ullong accepted, refused_full, refused_origin, refused_ip, adopt_failed;
     atomic_ullong msgs_in, bytes_in, msgs_out, bytes_out;
     atomic_ullong closes[WS_CLOSE_SLOTS]; /* by close code, see ws_close_code_label */
 };

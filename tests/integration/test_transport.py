@@ -664,7 +664,9 @@ class ManyConnectionsTest(unittest.TestCase):
     ROOM_SIZE = 6  # max_room_members defaults to 8
 
     def test_300_concurrent_sessions_chat_in_rooms(self):
-        with Server({"log_level": "info"}, name="transport-many") as srv:
+        # every client is on 127.0.0.1: lift the per-address caps (not exempt by default)
+        cfg = {"log_level": "info", "max_connections_per_ip": 0, "max_http_connections_per_ip": 0}
+        with Server(cfg, name="transport-many") as srv:
 
             async def go():
                 sem = asyncio.Semaphore(50)
@@ -725,7 +727,9 @@ class HttpBesideWebSocketsTest(unittest.TestCase):
     SESSIONS = 60
 
     def test_http_and_new_sessions_with_many_open_on_few_threads(self):
-        with Server({"num_threads": 8, "log_level": "info"}, name="transport-few-threads") as srv:
+        cfg = {"num_threads": 8, "log_level": "info", "max_connections_per_ip": 0,
+               "max_http_connections_per_ip": 0}  # one address for every client here
+        with Server(cfg, name="transport-few-threads") as srv:
 
             async def go():
                 ps = []
