@@ -602,6 +602,7 @@ static struct hub_session *do_resume(struct hub *h, struct hub_session *s, const
     }
     list_remove(&old->detached_node);
     old->sink = s->sink;
+    old->fresh = false; /* one resume per connection: it is not new any more */
     memcpy(old->token, fresh_token, sizeof(old->token));
     log_info(old->id, "resumed (connection of session %llu)", (unsigned long long)s->id);
     /* s is fresh and in no room: it leaves no trace */
