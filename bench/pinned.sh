@@ -65,6 +65,10 @@ huddle_conf() { # need mode
         echo "max_room_members = 50"
         if [ "$2" = lifted ]; then
             echo "max_connections = 10000"
+            # every load-generator client is on 127.0.0.1: no per-address caps, no flood close
+            echo "max_connections_per_ip = 0"
+            echo "max_http_connections_per_ip = 0"
+            echo "flood_close_after = 0"
         else
             local n=$(($1 + 20))
             [ "$n" -lt 64 ] && n=64
