@@ -593,8 +593,14 @@ socket.addEventListener('open', () => {
     socket.send(SEED_TEXT);
   }
 });
-socket.addEventListener('close', () => {
+socket.addEventListener('close', (ev) => {
   state.resuming = false;
+  if (ev.detail.code === 4000) {
+    showAlert('This meeting continued in another window, so this one stopped.');
+    state.resumeToken = null;
+    if (state.room !== null) onLeft();
+    return;
+  }
   // Keep the call (peer connections and tiles) while the socket is down.
   if (state.token !== null && (state.room !== null || state.pendingRoom !== null)) state.resumeToken = state.token;
   showConnState();

@@ -87,6 +87,8 @@ export class HuddleSocket extends EventTarget {
       if (this.#ws !== ws) return;
       this.#ws = null;
       this.dispatchEvent(new CustomEvent('close', { detail: { code: ev.code, reason: ev.reason } }));
+      // 4000: another connection resumed this session (e.g. the same page in another tab).
+      if (ev.code === 4000) this.#stopped = true;
       if (this.#stopped) {
         this.#setState('closed');
       } else {

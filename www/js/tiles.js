@@ -53,6 +53,7 @@ class Tile {
     this.pin.addEventListener('click', () => grid.togglePin(this.key));
     this.full.addEventListener('click', () => this.fullscreen());
     this.video.addEventListener('dblclick', () => this.fullscreen());
+    this.actionsTimer = 0;
     this.root = el(
       'figure',
       {
@@ -66,8 +67,21 @@ class Tile {
       el('div', { className: 'tile-actions' }, this.pin, this.full),
     );
     if (this.audio) this.root.append(this.audio);
+    this.root.addEventListener('click', (ev) => this.#onClick(ev));
     this.rename(nickname);
     this.onTrackMute = () => this.refresh();
+  }
+
+  /** A tap on a strip tile puts it in the spotlight; on a big one it shows the buttons. */
+  #onClick(ev) {
+    if (ev.target.closest('.tile-actions')) return;
+    if (this.root.dataset.size === 'small' && this.grid.mode === 'spotlight') {
+      this.grid.togglePin(this.key);
+      return;
+    }
+    this.root.dataset.actions = 'shown';
+    clearTimeout(this.actionsTimer);
+    this.actionsTimer = setTimeout(() => delete this.root.dataset.actions, 4000);
   }
 
   rename(nickname) {
@@ -190,6 +204,7 @@ export class Grid {
   #observer;
   #frame = 0;
   speakerId = '';
+  mode = 'grid';
 
   /** `root`: the #grid element (fills the stage); `onChange()`: tiles were added or removed. */
   constructor(root, onChange = () => {}) {
@@ -312,6 +327,7 @@ export class Grid {
     const spot = this.#spot();
     const { mode, rects, small } = placeTiles(list, spot, w, h);
     this.#root.dataset.layout = mode;
+    this.mode = mode;
     for (const tile of this.#tiles.values()) {
       const r = rects.get(tile.key);
       const style = tile.root.style;
@@ -321,8 +337,8 @@ export class Grid {
       }
       style.display = '';
       style.transform = `translate(${Math.round(r.x)}px, ${Math.round(r.y)}px)`;
-      style.width = `${Math.round(r.w)}px`;
-      style.height = `${Math.round(r.h)}px`;
+      style.width = `${Math.floor(r.w)}px`;
+      style.height = `${Math.floor(r.h)}px`;
       tile.root.dataset.size = small.has(tile.key) ? 'small' : tile.key === spot ? 'spot' : 'normal';
       tile.setPinned(this.#pinned === tile.key);
     }
