@@ -104,7 +104,68 @@ async function seeFramesAdvance(page, names) {
   });
 }
 
+/** Contrast ratios on `page`: primary button text, input border, muted text, each vs. its background. */
+function contrasts(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const lum = (c) => {
+      const [r, g, b] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const ratio = (a, b) => {
+      const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+      return (x + 0.05) / (y + 0.05);
+    };
+    const css = (sel) => getComputedStyle(document.querySelector(sel));
+    const page = getComputedStyle(document.documentElement).backgroundColor;
+    const card = css('.card').backgroundColor;
+    return {
+      primary: ratio(css('#join-btn').color, css('#join-btn').backgroundColor),
+      inputBorder: ratio(css('#room-input').borderTopColor, card),
+      muted: ratio(css('.hint').color, card),
+      text: ratio(css('body').color, page),
+    };
+  });
+}
+
 export const scenarios = [
+  {
+    name: 'screens: home, "you left" with rejoin, light and dark themes meet AA contrast',
+    timeoutMs: 120000,
+    async run(t) {
+      const browser = await t.browser({ media: 'fake' });
+      const host = await t.page(browser, { label: 'host', permissions: AV });
+      await host.goto('/?room=coffee&name=Host');
+      await waitInRoom(host, 'coffee', 1);
+      for (const [scheme, viewport, phone] of [['light', undefined, false], ['dark', undefined, false], ['light', PHONE, true], ['dark', PHONE, true]]) {
+        const label = `${scheme}-${phone ? 'phone' : 'desktop'}`;
+        const page = await t.page(browser, { label, permissions: AV, colorScheme: scheme, ...(viewport ? { viewport, phone } : {}) });
+        await openHome(page);
+        await seeText(page, '#room-list', 'coffee');
+        const c = await contrasts(page);
+        if (c.primary < 4.5 || c.inputBorder < 3 || c.muted < 4.5 || c.text < 4.5) throw new Error(`${label}: contrast ${JSON.stringify(c)}`);
+        await t.screenshot(page, `home-${label}`);
+        if (scheme === 'dark') {
+          await page.fill('#nick-input', 'Dana');
+          await page.fill('#room-input', 'coffee');
+          await page.click('#join-btn');
+          await page.locator('#preview[data-video="on"]').waitFor({ timeout: 20000 });
+          await t.screenshot(page, `prejoin-${label}`);
+          await page.click('#prejoin-join');
+          await waitInRoom(page, 'coffee');
+          await page.click('#leave-btn');
+          await seeText(page, '#left', 'You left the meeting');
+          expectEqual(await page.evaluate(() => document.activeElement.id), 'left-title', `${label}: focus on the left screen`);
+          await t.screenshot(page, `left-${label}`);
+          await page.click('#rejoin-btn');
+          await page.locator('#prejoin').waitFor({ timeout: 20000 });
+          await page.click('#prejoin-back');
+          await page.locator('#home').waitFor({ timeout: 20000 });
+        }
+        await page.close();
+      }
+    },
+  },
   {
     name: 'pre-join: preview, toggles and devices; joining muted is heard as muted; the name is remembered',
     timeoutMs: 180000,
@@ -268,7 +329,7 @@ export const scenarios = [
       const silence = wavFile(dir, 'silence.wav', false);
       const loud = await t.browser({ media: 'fake', extraArgs: [`--use-file-for-fake-audio-capture=${tone}`] });
       const quiet = await t.browser({ media: 'fake', extraArgs: [`--use-file-for-fake-audio-capture=${silence}`] });
-      const sam = await t.page(loud, { label: 'sam', permissions: AV });
+      const sam = await t.page(loud, { label: 'sam', permissions: AV, viewport: PHONE, phone: true });
       const quinn = await t.page(quiet, { label: 'quinn', permissions: AV });
       await quinn.goto('/?room=voices&name=Quinn');
       await waitInRoom(quinn, 'voices', 1);
@@ -289,10 +350,11 @@ export const scenarios = [
       await quinn.locator('#grid .tile[data-speaking="true"]:not(.tile-self)', { hasText: 'Sam' }).waitFor({ timeout: 30000 });
       await sam.locator('#grid .tile-self[data-speaking="true"]').waitFor({ timeout: 30000 });
       await t.screenshot(quinn, 'speaking-desktop');
+      await t.screenshot(sam, 'speaking-phone');
       await quinn.click('#people-btn');
       await quinn.locator('#people-list li[data-speaking="true"]', { hasText: 'Sam' }).waitFor({ timeout: 30000 });
       // Sam mutes: the ring goes and Quinn sees the mic-off icon.
-      await sam.click('#mic-btn');
+      await sam.tap('#mic-btn');
       await quinn.locator('#grid .tile[data-audio="off"][data-speaking="false"]', { hasText: 'Sam' }).waitFor({ timeout: 20000 });
       await t.screenshot(quinn, 'muted-desktop');
       expectEqual(await sam.evaluate(() => window.__e2eQuinnSpoke), false, 'sam: a ring on the silent Quinn');
@@ -349,6 +411,9 @@ export const scenarios = [
 
       // A raised hand and a reaction travel through the server.
       await bob.tap('#chat-btn'); // close the chat
+      await sendChat(alice, 'one more thing');
+      await bob.locator('#chat-badge:not([hidden])', { hasText: '1' }).waitFor({ timeout: 20000 });
+      await t.screenshot(bob, 'chat-unread-phone');
       await openMore(bob);
       await bob.tap('#menu-hand');
       await alice.locator('#grid .tile[data-hand="true"]', { hasText: 'Bob' }).waitFor({ timeout: 20000 });
@@ -369,7 +434,7 @@ export const scenarios = [
       const proxy = await startProxy(t.server.port);
       try {
         const browser = await t.browser({ media: 'fake' });
-        const ann = await t.page(browser, { label: 'ann', permissions: AV, baseUrl: proxy.url, init: recordSocket });
+        const ann = await t.page(browser, { label: 'ann', permissions: AV, baseUrl: proxy.url, init: recordSocket, viewport: PHONE, phone: true });
         const ben = await t.page(browser, { label: 'ben', permissions: AV, init: recordSocket });
         await ann.goto(`${proxy.url}?room=resume&name=Ann`);
         await waitInRoom(ann, 'resume', 1);
@@ -408,6 +473,7 @@ export const scenarios = [
         await t.restartServer();
         await seeText(ben, '#net-banner', 'Reconnecting');
         await t.screenshot(ben, 'reconnecting-desktop');
+        await t.screenshot(ann, 'reconnecting-phone');
         expectEqual((await remoteTiles(ben)).map((x) => x.name), ['Ann'], 'ben: the tile stays while the server is away');
         await ben.locator('#net-banner').waitFor({ state: 'hidden', timeout: 30000 });
         await waitInRoom(ben, 'resume', 2);

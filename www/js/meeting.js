@@ -11,6 +11,7 @@ import { setIcon } from './icons.js';
 import { watchLevel } from './audio.js';
 import { store } from './store.js';
 
+const NOTE_MS = 12000;
 let configPromise = null;
 
 /** The server's /api/config (ICE servers, limits); fetched once, {} when unavailable. */
@@ -42,6 +43,7 @@ export class Meeting {
   #nickname = 'Anon';
   #ui;
   #stopSelfLevel = () => {};
+  #noteTimer = 0;
   #selfLevelTrack = null;
   /** Called when our microphone or camera state changes (main sends it to the server). */
   onLocalChange = () => {};
@@ -173,6 +175,7 @@ export class Meeting {
     this.#selfLevelTrack = null;
     this.#grid.clear();
     this.#ui.note.hidden = true;
+    this.#ui.note.textContent = '';
     this.#ui.sound.hidden = true;
     this.#ui.presenting.hidden = true;
   }
@@ -193,8 +196,17 @@ export class Meeting {
   #render() {
     const media = this.#media;
     const ui = this.#ui;
-    ui.note.textContent = media.note;
-    ui.note.hidden = media.note === '' || !this.#call;
+    if (ui.note.textContent !== media.note) {
+      // Shown for a while; the disabled buttons keep saying it afterwards.
+      ui.note.textContent = media.note;
+      clearTimeout(this.#noteTimer);
+      this.#noteTimer = setTimeout(() => {
+        ui.note.hidden = true;
+      }, NOTE_MS);
+      ui.note.hidden = media.note === '' || !this.#call;
+    } else if (!this.#call) {
+      ui.note.hidden = true;
+    }
     const micLabel = media.audioTrack === null ? 'No microphone' : media.micOn ? 'Turn off microphone (M)' : 'Turn on microphone (M)';
     ui.mic.disabled = media.audioTrack === null;
     ui.mic.setAttribute('aria-pressed', String(!media.micOn || media.audioTrack === null));

@@ -44,7 +44,7 @@ export async function launchBrowser({ media = false, extraArgs = [] } = {}) {
  * gets the strict CSP on top of the server's own; page errors and CSP violations are collected in `page.problems`.
  * `permissions` e.g. ['camera', 'microphone']; `init` is a function run before page scripts;
  * `phone` makes a touch-screen mobile context (coarse pointer); `addCsp` false leaves the
- * server's own policy alone.
+ * server's own policy alone; `colorScheme` 'light' or 'dark'.
  */
 export async function openPage(
   browser,
@@ -56,6 +56,7 @@ export async function openPage(
     label = 'page',
     phone = false,
     addCsp = true,
+    colorScheme = 'light',
   } = {},
 ) {
   // A document fulfilled by route() counts as coming from the public internet, and Chromium's
@@ -64,6 +65,7 @@ export async function openPage(
     viewport,
     baseURL: baseUrl,
     permissions: ['local-network-access', ...permissions],
+    colorScheme,
     ...(phone ? { isMobile: true, hasTouch: true } : {}),
   });
   // addCsp false: the server's own policy only (route.fetch runs in Node, which would not trust a
