@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "acceptgate.h"
+#include "adopt.h"
 #include "httpcheck.h"
 #include "log.h"
 #include "proto.h"
@@ -287,16 +288,27 @@ static bool redirect_https(struct mg_connection *conn, const struct mg_request_i
     return true;
 }
 
-/* A complete error answer that also ends the connection (after a malformed request nothing
- * that follows on it can be trusted). extra: more header lines, may be NULL. */
+/* A complete error answer that also ends the connection: after a malformed request nothing that
+ * follows on it can be trusted (a pipelined request behind it may be a smuggled one). CivetWeb
+ * would keep the connection open after begin_request answered, so the socket's both directions
+ * are shut once the answer is written: the client gets the answer and then end-of-file, and
+ * whatever CivetWeb does with bytes it already read goes nowhere. extra: more header lines, may
+ * be NULL. */
 static int refuse(struct mg_connection *conn, int status, const char *extra, const char *body)
 {
+    const struct mg_request_info *ri = mg_get_request_info(conn);
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
               "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n"
               "%s\r\n%s",
               status, mg_get_response_code_text(conn, status), strlen(body), extra ? extra : "",
               body);
+    if (ri) {
+        struct adopt_peer peer = {ri->remote_addr, ri->remote_port, ri->server_port};
+        int fd = adopt_find(&peer);
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+    }
     return status;
 }
 
