@@ -30,7 +30,10 @@ def main():
         suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     t0 = time.monotonic()
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    bad = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    # a test with failing subtests appears once per failed subtest: count tests, not reports
+    failed_tests = {id(t) for t, _ in result.failures + result.errors}
+    failed_tests |= {id(t) for t in result.unexpectedSuccesses}
+    bad = len(failed_tests)
     ran = result.testsRun
     print(
         "integration tests: %d passed, %d failed, %d skipped (%.1f s)"
