@@ -31,7 +31,7 @@ def main():
     t0 = time.monotonic()
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     # a test with failing subtests appears once per failed subtest: count tests, not reports
-    failed_tests = {id(t) for t, _ in result.failures + result.errors}
+    failed_tests = {id(getattr(t, "test_case", t)) for t, _ in result.failures + result.errors}
     failed_tests |= {id(t) for t in result.unexpectedSuccesses}
     bad = len(failed_tests)
     ran = result.testsRun
