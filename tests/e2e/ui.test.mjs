@@ -72,8 +72,20 @@ function wavFile(dir, name, tone) {
   return file;
 }
 
-/** Test-only: records every WebSocket message the page receives (parsed) in window.__e2eIn. */
+/**
+ * Test-only: records every WebSocket message the page receives (parsed) in window.__e2eIn and
+ * every RTCPeerConnection it makes in window.__e2ePeerConnections.
+ */
 function recordSocket() {
+  const pcs = [];
+  Object.defineProperty(window, '__e2ePeerConnections', { value: pcs });
+  const NativePc = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends NativePc {
+    constructor(...args) {
+      super(...args);
+      pcs.push(this);
+    }
+  };
   const seen = [];
   Object.defineProperty(window, '__e2eIn', { value: seen });
   const Native = window.WebSocket;
@@ -428,7 +440,7 @@ export const scenarios = [
     },
   },
   {
-    name: 'reconnect: a network drop resumes the session without a bye, videos keep playing; a server restart rejoins',
+    name: 'reconnect: a network drop resumes the session without a bye, videos keep playing; after a server restart the same peer connections carry on',
     timeoutMs: 240000,
     async run(t) {
       const proxy = await startProxy(t.server.port);
@@ -468,8 +480,11 @@ export const scenarios = [
         await sendChat(ann, 'still here');
         await seeInLog(ben, 'Ann: still here');
 
-        // A server restart ends every session: the banner shows, the tiles stay, then both
-        // pages join afresh and the videos play again.
+        // A server restart ends every session: the banner shows, the tiles stay, both pages
+        // join afresh with new ids and keep their peer connection (hello with page uids):
+        // the videos never stop, no new connection, no "joined" line.
+        const pcsBefore = [await ann.evaluate(() => window.__e2ePeerConnections.length), await ben.evaluate(() => window.__e2ePeerConnections.length)];
+        const benLog = await ben.locator('#chat-log li').count();
         await t.restartServer();
         await seeText(ben, '#net-banner', 'Reconnecting');
         await t.screenshot(ben, 'reconnecting-desktop');
@@ -477,8 +492,19 @@ export const scenarios = [
         expectEqual((await remoteTiles(ben)).map((x) => x.name), ['Ann'], 'ben: the tile stays while the server is away');
         await ben.locator('#net-banner').waitFor({ state: 'hidden', timeout: 30000 });
         await waitInRoom(ben, 'resume', 2);
+        await waitInRoom(ann, 'resume', 2);
+        await seeFramesAdvance(ben, ['Ann']);
+        await seeFramesAdvance(ann, ['Ben']);
+        // The kept connection answers signals under the new ids: a camera off/on goes through.
+        await ann.tap('#cam-btn');
+        await ben.locator('#grid .tile[data-video="off"]', { hasText: 'Ann' }).waitFor({ timeout: 20000 });
+        await ann.tap('#cam-btn');
         await seePlaying(ben, ['Ann']);
-        await seePlaying(ann, ['Ben']);
+        const pcsAfter = [await ann.evaluate(() => window.__e2ePeerConnections.length), await ben.evaluate(() => window.__e2ePeerConnections.length)];
+        expectEqual(pcsAfter, pcsBefore, 'peer connections made (ann, ben) across the restart');
+        const lines = await ben.evaluate((n) => [...document.querySelectorAll('#chat-log li')].slice(n).map((li) => li.textContent), benLog);
+        if (lines.length !== 0) throw new Error(`ben: chat lines after the restart: ${JSON.stringify(lines)}`);
+        expectEqual((await remoteTiles(ben)).map((x) => x.name), ['Ann'], 'ben: one tile for Ann after the restart');
       } finally {
         await proxy.close();
       }

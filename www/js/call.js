@@ -8,6 +8,14 @@
 
 const CANDIDATE_BATCH_MS = 40;
 const STATS_MS = 3000;
+const CARRY_WAIT_MS = 3000; // after a fresh rejoin: how long to wait for a member's hello
+const ORPHAN_MS = 15000; // connections nobody claimed after a fresh rejoin are closed then
+
+/** This page's identity for its peers, stable while the page lives (ids change on a rejoin). */
+const PAGE_UID =
+  typeof crypto !== 'undefined' && crypto.randomUUID
+    ? crypto.randomUUID()
+    : `${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
 
 class Peer {
   #call;
@@ -214,6 +222,10 @@ export class Call {
   #ready;
   #states = new Map(); // id -> the peer's last {audio, video, screen} signal
   #statsTimer = 0;
+  #uids = new Map(); // id -> the peer page's uid
+  #orphans = new Map(); // uid -> {peer, oldId, nickname}: connections kept over a fresh rejoin
+  #orphanTimer = 0;
+  #waiting = new Map(); // id -> timer: we said hello after a fresh rejoin, waiting for theirs
 
   /**
    * `media`: a started LocalMedia; `grid`: the tiles; `send(obj)`: to the server;
@@ -276,8 +288,109 @@ export class Call {
   /** Someone joined after us: show them; they will send the offer. */
   welcome(id, nickname) {
     this.#names.set(id, nickname);
-    const tile = this.grid.upsert(id, nickname);
+    if (this.#orphans.size > 0 && !this.#peers.has(id) && !this.grid.has(id)) {
+      // Maybe one of our kept connections: their hello says so; else show them after a while.
+      setTimeout(() => {
+        if (this.#names.has(id) && !this.grid.has(id)) this.#showTile(id);
+      }, CARRY_WAIT_MS);
+      return;
+    }
+    this.#showTile(id);
+  }
+
+  #showTile(id) {
+    const tile = this.grid.upsert(id, this.nameOf(id));
     if (!this.#peers.has(id)) tile.setStatus('connecting…');
+  }
+
+  /** True while a kept connection to someone called `nickname` waits to be claimed. */
+  carrying(nickname) {
+    return [...this.#orphans.values()].some((o) => o.nickname === nickname);
+  }
+
+  /**
+   * We joined the room afresh (the server forgot our session, e.g. it restarted) as `selfId`;
+   * `members` are the others with their new ids. The peer connections still carry media, so
+   * they are kept: each side says hello with its page uid and a known uid takes its old
+   * connection and tile over to the new id. Unclaimed ones close after ORPHAN_MS.
+   */
+  carry(selfId, members) {
+    const kept = new Set();
+    for (const [id, peer] of this.#peers) {
+      const uid = this.#uids.get(id);
+      if (uid && !peer.closed) {
+        this.#orphans.set(uid, { peer, oldId: id, nickname: this.nameOf(id), state: this.#states.get(id) });
+        kept.add(String(id));
+      } else {
+        peer.close();
+      }
+    }
+    this.#peers.clear();
+    for (const tile of this.grid.tiles()) {
+      if (tile.self) continue;
+      const owner = String(tile.key).replace(/:screen$/, '');
+      if (!kept.has(owner)) this.grid.remove(tile.key);
+    }
+    this.#names.clear();
+    this.#uids.clear();
+    this.#states.clear();
+    this.selfId = selfId;
+    clearTimeout(this.#orphanTimer);
+    this.#orphanTimer = setTimeout(() => this.#dropOrphans(), ORPHAN_MS);
+    for (const { id, nickname } of members) {
+      this.#names.set(id, nickname);
+      this.sendSignal(id, { hello: { uid: PAGE_UID } });
+      this.#waiting.set(id, setTimeout(() => this.#helloTimeout(id), CARRY_WAIT_MS));
+    }
+  }
+
+  #helloTimeout(id) {
+    this.#waiting.delete(id);
+    if (!this.#names.has(id) || this.#peers.has(id)) return;
+    this.#showTile(id);
+    this.#createPeer(id, true);
+  }
+
+  /** A hello after a fresh rejoin: claim our kept connection to that page, answer, or offer. */
+  #onHello(from, hello) {
+    if (typeof hello.uid !== 'string') return;
+    const orphan = this.#orphans.get(hello.uid);
+    let carried = false;
+    if (orphan && !this.#peers.has(from)) {
+      this.#orphans.delete(hello.uid);
+      const peer = orphan.peer;
+      peer.id = from;
+      peer.polite = this.selfId > from;
+      this.#peers.set(from, peer);
+      this.#uids.set(from, hello.uid);
+      if (orphan.state) this.#states.set(from, orphan.state);
+      this.grid.rekey(orphan.oldId, from);
+      this.grid.rekey(`${orphan.oldId}:screen`, `${from}:screen`);
+      this.grid.upsert(from, this.nameOf(from));
+      carried = true;
+    }
+    const waiting = this.#waiting.get(from);
+    if (waiting !== undefined) {
+      // Our hello's answer: offer afresh unless the old connection was claimed.
+      clearTimeout(waiting);
+      this.#waiting.delete(from);
+      if (!this.#peers.has(from)) {
+        this.#showTile(from);
+        this.#createPeer(from, true);
+      }
+    } else if (!hello.ack) {
+      this.sendSignal(from, { hello: { uid: PAGE_UID, ack: true } });
+      if (!carried) this.#showTile(from); // their offer follows
+    }
+  }
+
+  #dropOrphans() {
+    for (const { peer, oldId } of this.#orphans.values()) {
+      peer.close();
+      this.grid.remove(oldId);
+      this.grid.remove(`${oldId}:screen`);
+    }
+    this.#orphans.clear();
   }
 
   rename(id, nickname) {
@@ -307,6 +420,11 @@ export class Call {
 
   #onSignal(from, data) {
     if (this.#stopped || data === null || typeof data !== 'object' || !this.#names.has(from)) return;
+    if (typeof data.uid === 'string') this.#uids.set(from, data.uid);
+    if (data.hello && typeof data.hello === 'object') {
+      this.#onHello(from, data.hello);
+      return;
+    }
     let peer = this.#peers.get(from);
     if (!peer) {
       if (!data.description || data.description.type !== 'offer') {
@@ -321,7 +439,7 @@ export class Call {
   #createPeer(id, initiator) {
     const peer = new Peer(this, id, { initiator });
     this.#peers.set(id, peer);
-    peer.send({ state: this.#published() });
+    peer.send({ state: this.#published(), uid: PAGE_UID });
     if (this.media.screenTrack) {
       const track = this.media.screenTrack;
       if (initiator) peer.setScreen(track);
@@ -450,6 +568,10 @@ export class Call {
   stop() {
     this.#stopped = true;
     clearInterval(this.#statsTimer);
+    clearTimeout(this.#orphanTimer);
+    for (const timer of this.#waiting.values()) clearTimeout(timer);
+    this.#waiting.clear();
+    this.#dropOrphans();
     this.media.removeEventListener('videotrack', this.onVideoTrack);
     this.media.removeEventListener('audiotrack', this.onAudioTrack);
     this.media.removeEventListener('screen', this.onScreen);

@@ -119,6 +119,8 @@ const state = {
   sentChat: null, // the chat text sent and not yet echoed
   signalQueue: [], // signals written while the socket was down (sent after a resume)
   sentState: '', // the last state message sent
+  carry: false, // rejoining afresh while the call is live: keep its connections
+  pendingHello: null, // the new connection's hello while its resume is pending
   view: 'home',
 };
 
@@ -373,12 +375,16 @@ const handlers = {
     ui.greeting.textContent = typeof msg.text === 'string' ? msg.text : '';
     rooms.render(msg.rooms);
     countRooms(msg.rooms);
-    if (state.resuming) return; // resumed or bad_token decides
+    if (state.resuming) {
+      state.pendingHello = msg; // resumed or bad_token decides
+      return;
+    }
     startSession(msg);
   },
 
   resumed(msg) {
     state.resuming = false;
+    state.pendingHello = null;
     state.resumeToken = null;
     state.id = msg.id;
     state.nickname = typeof msg.nickname === 'string' ? msg.nickname : state.nickname;
@@ -426,6 +432,16 @@ const handlers = {
     }
     const members = Array.isArray(msg.members) ? msg.members : [];
     state.members = new Map(members.map((m) => [m.id, { nickname: m.nickname, state: m.state ?? null }]));
+    if (state.carry && meeting.inCall && state.view === 'room') {
+      // Joined afresh after the server forgot the session: the call goes on.
+      state.carry = false;
+      meeting.carry({ selfId: state.id, nickname: state.nickname, members });
+      for (const m of members) if (m.state) meeting.peerState(m.id, m.state);
+      sendState(true);
+      refreshPeople();
+      return;
+    }
+    state.carry = false;
     chat.clear();
     setUnread(0);
     const names = members.map((m) => m.nickname);
@@ -448,10 +464,13 @@ const handlers = {
     if (msg.room !== state.room) return;
     state.members.set(msg.id, { nickname: msg.nickname, state: null });
     setCount(msg.count);
-    chat.notice(`${msg.nickname} joined`);
+    const back = meeting.carrying(msg.nickname); // back after a server restart: no fanfare
     meeting.welcome(msg.id, msg.nickname);
-    chime('join');
-    notify(`${msg.nickname} joined`, `in ${state.room}`);
+    if (!back) {
+      chat.notice(`${msg.nickname} joined`);
+      chime('join');
+      notify(`${msg.nickname} joined`, `in ${state.room}`);
+    }
     refreshPeople();
   },
 
@@ -527,10 +546,8 @@ const handlers = {
       state.resumeToken = null;
       state.signalQueue = [];
       socket.send(SEED_TEXT);
-      const again = state.room ?? state.pendingRoom;
-      state.room = null;
-      if (state.wantedNick !== null) setNickname(state.wantedNick);
-      if (again !== null) joinRoom(again);
+      if (state.pendingHello) startSession(state.pendingHello);
+      state.pendingHello = null;
       showConnState();
       return;
     }
@@ -567,6 +584,7 @@ function startSession(msg) {
   if (state.wantedNick !== null && state.wantedNick !== state.nickname) setNickname(state.wantedNick);
   const again = state.room ?? state.pendingRoom;
   if (again !== null) {
+    state.carry = meeting.inCall;
     state.room = null;
     joinRoom(again);
     return;

@@ -124,6 +124,22 @@ export class Meeting {
     this.#listDevices();
   }
 
+  /** We joined the same room afresh after the server forgot us: keep the live connections. */
+  carry({ selfId, nickname, members }) {
+    if (!this.#call) {
+      this.start({ selfId, nickname, members });
+      return;
+    }
+    this.#nickname = nickname;
+    this.#call.carry(selfId, members);
+    this.#render();
+  }
+
+  /** True while a kept connection to `nickname` waits for its new id. */
+  carrying(nickname) {
+    return this.#call ? this.#call.carrying(nickname) : false;
+  }
+
   welcome(id, nickname) {
     if (this.#call) this.#call.welcome(id, nickname);
   }

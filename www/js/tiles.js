@@ -259,6 +259,18 @@ export class Grid {
 
   #spotScreen = null;
 
+  /** Moves tile `oldKey` to `newKey` (a member's new id after a fresh rejoin). */
+  rekey(oldKey, newKey) {
+    const tile = this.#tiles.get(oldKey);
+    if (!tile || this.#tiles.has(newKey)) return;
+    this.#tiles.delete(oldKey);
+    tile.key = newKey;
+    tile.root.dataset.peer = String(newKey);
+    this.#tiles.set(newKey, tile);
+    if (this.#pinned === oldKey) this.#pinned = newKey;
+    if (this.#spotScreen === oldKey) this.#spotScreen = newKey;
+  }
+
   has(key) {
     return this.#tiles.has(key);
   }
