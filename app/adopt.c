@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,15 +138,54 @@ int adopt_find(const struct adopt_peer *peer)
     return fd;
 }
 
+static int dup_cloexec(int fd)
+{
+    int d = dup(fd);
+    if (d >= 0 && fcntl(d, F_SETFD, FD_CLOEXEC) < 0) {
+        int err = errno;
+        close(d);
+        errno = err;
+        return -1;
+    }
+    return d;
+}
+
+/* Held while adopt_take creates descriptors and while the loop closes adopted ones (adopt_close):
+ * the kernel hands a closed number to the next dup(), and this makes that order visible to
+ * ThreadSanitizer too (it cannot see the kernel's). Held for a few system calls at most. */
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void adopt_lock(void)
+{
+    pthread_mutex_lock(&fd_lock);
+}
+
+void adopt_unlock(void)
+{
+    pthread_mutex_unlock(&fd_lock);
+}
+
+static int take_locked(const struct adopt_peer *peer, int fd);
+
 int adopt_take(const struct adopt_peer *peer)
 {
-    struct in_addr want;
-    int sv[2];
     int fd = adopt_find(peer);
     if (fd < 0)
         return fd;
+    pthread_mutex_lock(&fd_lock);
+    int rc = take_locked(peer, fd);
+    pthread_mutex_unlock(&fd_lock);
+    return rc;
+}
+
+static int take_locked(const struct adopt_peer *peer, int fd)
+{
+    struct in_addr want;
+    int sv[2];
     inet_pton(AF_INET, peer->remote_addr, &want);
-    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    /* dup(), not fcntl(F_DUPFD_CLOEXEC): ThreadSanitizer sees a dup() create the descriptor
+     * (it does not intercept fcntl), so a number used and closed earlier is a new one */
+    int dup = dup_cloexec(fd);
     if (dup < 0)
         return -errno;
     if (!matches(dup, peer, &want)) {

@@ -36,6 +36,12 @@ int adopt_take(const struct adopt_peer *peer);
 /* Unmarks fd as owned; call just before closing an adopted descriptor. */
 void adopt_release(int fd);
 
+/* The loop closes adopted descriptors between these two (adopt_lock, adopt_release, close,
+ * adopt_unlock), so that a number it frees and adopt_take reuses is ordered for
+ * ThreadSanitizer as it is in the kernel. Held for a few system calls on either side. */
+void adopt_lock(void);
+void adopt_unlock(void);
+
 /* True when fd is marked owned (for tests). */
 bool adopt_is_owned(int fd);
 

@@ -385,8 +385,10 @@ static void hard_close(struct conn *c, const char *why)
     if (cs->ipl)
         iplimit_release(cs->ipl, IPLIMIT_WS, c->client_ip);
     end_session(c);
+    adopt_lock();
     adopt_release(c->fd); /* before uv_close closes the number: a scan must probe it again */
-    uv_close((uv_handle_t *)&c->tcp, on_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_closed); /* closes the descriptor now */
+    adopt_unlock();
 }
 
 /* --- reading --- */
@@ -650,8 +652,10 @@ err_fd:
     atomic_fetch_sub_explicit(&cs->ctr->open, 1, memory_order_relaxed);
     if (cs->ipl)
         iplimit_release(cs->ipl, IPLIMIT_WS, client_ip);
+    adopt_lock();
     adopt_release(fd);
     close(fd);
+    adopt_unlock();
     return rc;
 }
 

@@ -520,8 +520,10 @@ static void ready_plain(struct ws_server *ws, struct mg_connection *conn, struct
         if (loop_adopt(ws->lp, fd, ri->remote_addr, ri->remote_port, ip))
             return;
         /* the loop has stopped: nobody will serve it */
+        adopt_lock();
         adopt_release(fd);
         close(fd);
+        adopt_unlock();
         release_slot(ws, ip);
         return;
     }
