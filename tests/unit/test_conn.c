@@ -106,7 +106,7 @@ static void open_fx(const struct conn_limits *lim, int sndbuf, int rcvbuf)
         assert_int_equal(setsockopt(sfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
 
     atomic_store(&F.ctr.open, 1); /* the front takes the slot before handing the socket over */
-    assert_int_equal(conn_open(&F.cs, sfd, "127.0.0.1", 1234), 0);
+    assert_int_equal(conn_open(&F.cs, sfd, "127.0.0.1", 1234, 0), 0);
     conn_flush(&F.cs);
     assert_int_equal(F.cs.count, 1);
     assert_int_equal(atomic_load(&F.ctr.accepted), 1);

@@ -35,7 +35,7 @@ static int setup(void **state)
 
     if (!f || cfg_defaults(&f->cfg) != 0)
         return -1;
-    f->lp = loop_new(&f->cfg, &f->ctr);
+    f->lp = loop_new(&f->cfg, &f->ctr, NULL);
     if (!f->lp)
         return -1;
     *state = f;
@@ -284,7 +284,7 @@ static void test_adopt_gets_hello_and_free_closes(void **state)
     assert_int_equal(loop_start(f->lp), 0);
     tcp_pair(&cfd, &sfd);
     atomic_store(&f->ctr.open, 1);
-    assert_true(loop_adopt(f->lp, sfd, "127.0.0.1", 4321));
+    assert_true(loop_adopt(f->lp, sfd, "127.0.0.1", 4321, 0));
     assert_int_equal(read_frame(cfd, buf, sizeof(buf)), 1);
     assert_non_null(strstr(buf, "\"type\":\"hello\""));
     assert_non_null(strstr(buf, "\"text\":\"hello!\"")); /* the default greeting */
@@ -326,7 +326,7 @@ static void test_shutdown_waits_for_clients(void **state)
     assert_int_equal(loop_start(f->lp), 0);
     tcp_pair(&pc.fd, &sfd);
     atomic_store(&f->ctr.open, 1);
-    assert_true(loop_adopt(f->lp, sfd, "127.0.0.1", 4321));
+    assert_true(loop_adopt(f->lp, sfd, "127.0.0.1", 4321, 0));
     assert_int_equal(pthread_create(&t, NULL, polite_client, &pc), 0);
     /* the client answers the 1001 by closing: nobody is left at the deadline */
     assert_int_equal(loop_shutdown(f->lp, 10000), 0);
@@ -344,7 +344,7 @@ static void test_shutdown_cuts_off_the_silent(void **state)
     assert_int_equal(loop_start(f->lp), 0);
     tcp_pair(&cfd, &sfd);
     atomic_store(&f->ctr.open, 1);
-    assert_true(loop_adopt(f->lp, sfd, "127.0.0.1", 4321));
+    assert_true(loop_adopt(f->lp, sfd, "127.0.0.1", 4321, 0));
     assert_int_equal(read_frame(cfd, buf, sizeof(buf)), 1);
     /* the client reads nothing more and keeps its end open */
     assert_int_equal(loop_shutdown(f->lp, 100), 1);
