@@ -8,6 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 const LISTEN_RE = /listening on https?:\/\/[^ ]+:(\d+)/;
+// Every browser of a test runs on 127.0.0.1, and loopback is not exempt from the per-address caps:
+// eight browser contexts open far more than 16 HTTP connections at once. A scenario's own config
+// comes after these lines, so it can set them again.
+const E2E_BASE_CONFIG = 'max_http_connections_per_ip = 0\nmax_connections_per_ip = 0\n';
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 5000;
 
@@ -20,7 +24,7 @@ const STOP_TIMEOUT_MS = 5000;
 export async function startServer({ bin, root, configText = '# huddle e2e\n', port = 0 }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'huddle-e2e-'));
   const config = path.join(dir, 'huddle.conf');
-  fs.writeFileSync(config, configText);
+  fs.writeFileSync(config, E2E_BASE_CONFIG + configText);
   const child = spawn(bin, ['--bind', '127.0.0.1', '--port', String(port), '--root', root, '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
