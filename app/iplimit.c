@@ -91,6 +91,17 @@ static struct ipent **find(struct iplimit *l, uint32_t ip)
     return pp;
 }
 
+/* Frees the entry at *pp when it counts nothing any more: the table holds live addresses only. */
+static void drop_if_empty(struct ipent **pp)
+{
+    struct ipent *e = *pp;
+    for (int k = 0; k < IPLIMIT_KINDS; k++)
+        if (e->n[k])
+            return;
+    *pp = e->next;
+    free(e);
+}
+
 bool iplimit_take(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
 {
     bool ok = true;
@@ -107,16 +118,8 @@ bool iplimit_take(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
         (*pp)->n[kind]++;
         l->total[kind]++;
     }
-    if (*pp && !ok) { /* drop an entry made just now */
-        struct ipent *e = *pp;
-        bool empty = true;
-        for (int k = 0; k < IPLIMIT_KINDS; k++)
-            empty = empty && !e->n[k];
-        if (empty) {
-            *pp = e->next;
-            free(e);
-        }
-    }
+    if (*pp && !ok)
+        drop_if_empty(pp); /* an entry made just now */
     pthread_mutex_unlock(&l->lock);
     return ok;
 }
@@ -128,13 +131,7 @@ void iplimit_release(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
     if (e && e->n[kind]) {
         e->n[kind]--;
         l->total[kind]--;
-        bool empty = true;
-        for (int k = 0; k < IPLIMIT_KINDS; k++)
-            empty = empty && !e->n[k];
-        if (empty) {
-            *pp = e->next;
-            free(e);
-        }
+        drop_if_empty(pp);
     }
     pthread_mutex_unlock(&l->lock);
 }
