@@ -7,21 +7,9 @@ import {
   openHome, setNickname, joinRoom, joinFromPreJoin, waitInRoom, sendChat, seeInLog, seeRoomInList, seeText, openMore, seeOwnName,
 } from './lib/huddle.mjs';
 import { eventually } from './lib/wait.mjs';
+import { recordPeerConnections } from './lib/call.mjs';
 
 const PHONE = { width: 390, height: 844 };
-
-/** Test-only instrumentation: remember every captured track of the page. */
-function recordCaptured() {
-  const captured = [];
-  const devices = navigator.mediaDevices;
-  const getUserMedia = devices.getUserMedia.bind(devices);
-  devices.getUserMedia = async (constraints) => {
-    const stream = await getUserMedia(constraints);
-    captured.push(...stream.getTracks());
-    return stream;
-  };
-  Object.defineProperty(window, '__e2eCaptured', { value: captured });
-}
 
 export const scenarios = [
   {
@@ -87,7 +75,7 @@ export const scenarios = [
       await waitInRoom(first, 'tiny', 1);
 
       const browser = await t.browser({ media: 'fake' });
-      const page = await t.page(browser, { label: 'ninth', permissions: ['camera', 'microphone'], init: recordCaptured });
+      const page = await t.page(browser, { label: 'ninth', permissions: ['camera', 'microphone'], init: recordPeerConnections });
       await openHome(page);
       // Inputs stop at the server's limits.
       await page.fill('#room-input', 'x'.repeat(70));

@@ -90,3 +90,17 @@ export function setIcon(holder, name) {
 export function fillIcons(root = document) {
   for (const holder of root.querySelectorAll('[data-icon]')) holder.replaceChildren(icon(holder.dataset.icon));
 }
+
+/**
+ * Shows a microphone/camera toggle: `what` ('microphone'), `icon` ('mic'; 'mic-off' when off),
+ * `key` the shortcut letter or ''. Pressed (red) when off or unavailable.
+ */
+export function showToggle(button, { available, on, what, icon: name, key = '' }) {
+  const live = available && on;
+  const label = !available ? `No ${what}` : `Turn ${on ? 'off' : 'on'} ${what}${key ? ` (${key})` : ''}`;
+  button.disabled = !available;
+  button.setAttribute('aria-pressed', String(!live));
+  button.setAttribute('aria-label', label);
+  button.title = label;
+  setIcon(button.querySelector('.ico'), live ? name : `${name}-off`);
+}

@@ -11,7 +11,7 @@ import { ChatLog } from './chat.js';
 import { readInvite, inviteUrl, clearInvite } from './invite.js';
 import { Meeting, serverConfig } from './meeting.js';
 import { PreJoin } from './prejoin.js';
-import { fillIcons, setIcon } from './icons.js';
+import { fillIcons } from './icons.js';
 import { friendlyError } from './errors.js';
 import { chime, audioContext } from './audio.js';
 import { renderPeople } from './people.js';
@@ -806,7 +806,6 @@ tick();
 setInterval(tick, 15000);
 
 ui.greeting.textContent = '';
-setIcon(ui.moreBtn.querySelector('.ico'), 'more');
 openPanel(null);
 showView('home');
 serverConfig();

@@ -7,7 +7,7 @@ import { byId, el } from './dom.js';
 import { LocalMedia } from './media.js';
 import { Grid } from './tiles.js';
 import { Call } from './call.js';
-import { setIcon } from './icons.js';
+import { showToggle } from './icons.js';
 import { watchLevel } from './audio.js';
 import { store } from './store.js';
 
@@ -223,18 +223,8 @@ export class Meeting {
     } else if (!this.#call) {
       ui.note.hidden = true;
     }
-    const micLabel = media.audioTrack === null ? 'No microphone' : media.micOn ? 'Turn off microphone (M)' : 'Turn on microphone (M)';
-    ui.mic.disabled = media.audioTrack === null;
-    ui.mic.setAttribute('aria-pressed', String(!media.micOn || media.audioTrack === null));
-    ui.mic.setAttribute('aria-label', micLabel);
-    ui.mic.title = micLabel;
-    setIcon(ui.mic.querySelector('.ico'), media.micOn && media.audioTrack ? 'mic' : 'mic-off');
-    const camLabel = media.cameraTrack === null ? 'No camera' : media.camOn ? 'Turn off camera (V)' : 'Turn on camera (V)';
-    ui.cam.disabled = media.cameraTrack === null;
-    ui.cam.setAttribute('aria-pressed', String(!media.camOn || media.cameraTrack === null));
-    ui.cam.setAttribute('aria-label', camLabel);
-    ui.cam.title = camLabel;
-    setIcon(ui.cam.querySelector('.ico'), media.camOn && media.cameraTrack ? 'cam' : 'cam-off');
+    showToggle(ui.mic, { available: media.audioTrack !== null, on: media.micOn, what: 'microphone', icon: 'mic', key: 'M' });
+    showToggle(ui.cam, { available: media.cameraTrack !== null, on: media.camOn, what: 'camera', icon: 'cam', key: 'V' });
     const phone = window.matchMedia('(pointer: coarse)').matches;
     ui.screen.hidden = !media.canShareScreen || !media.started || phone;
     ui.screen.setAttribute('aria-pressed', String(media.sharing));

@@ -4,7 +4,7 @@
 // call's own LocalMedia, so joining keeps the preview's devices and toggles.
 
 import { byId } from './dom.js';
-import { setIcon } from './icons.js';
+import { showToggle } from './icons.js';
 import { watchLevel } from './audio.js';
 import { fillDevices } from './meeting.js';
 import { avatarColor } from './tiles.js';
@@ -112,18 +112,8 @@ export class PreJoin {
           : 'Camera is off';
     ui.note.textContent = media.note.replace(/: you (joined|are in|the others).*$/, '.');
     ui.note.hidden = media.note === '';
-    const micLabel = media.micOn ? 'Turn off microphone' : 'Turn on microphone';
-    ui.mic.disabled = media.audioTrack === null;
-    ui.mic.setAttribute('aria-pressed', String(!media.micOn || media.audioTrack === null));
-    ui.mic.setAttribute('aria-label', micLabel);
-    ui.mic.title = micLabel;
-    setIcon(ui.mic.querySelector('.ico'), media.micOn && media.audioTrack ? 'mic' : 'mic-off');
-    const camLabel = media.camOn ? 'Turn off camera' : 'Turn on camera';
-    ui.cam.disabled = camera === null;
-    ui.cam.setAttribute('aria-pressed', String(!media.camOn || camera === null));
-    ui.cam.setAttribute('aria-label', camLabel);
-    ui.cam.title = camLabel;
-    setIcon(ui.cam.querySelector('.ico'), media.camOn && camera ? 'cam' : 'cam-off');
+    showToggle(ui.mic, { available: media.audioTrack !== null, on: media.micOn, what: 'microphone', icon: 'mic' });
+    showToggle(ui.cam, { available: camera !== null, on: media.camOn, what: 'camera', icon: 'cam' });
     if (this.#meterTrack !== media.audioTrack) {
       this.#stopMeter();
       this.#meterTrack = media.audioTrack;
@@ -155,24 +145,21 @@ export class PreJoin {
     ui.mic.addEventListener('click', () => media.setMic(!media.micOn));
     ui.cam.addEventListener('click', () => media.setCam(!media.camOn));
     ui.name.addEventListener('input', () => this.#render());
-    ui.camera.addEventListener('change', async () => {
-      try {
-        await media.useCamera(ui.camera.value);
-        store.set('camera', ui.camera.value);
-      } catch (err) {
-        ui.note.textContent = err.message;
-        ui.note.hidden = false;
-      }
-    });
-    ui.micSel.addEventListener('change', async () => {
-      try {
-        await media.useMic(ui.micSel.value);
-        store.set('mic', ui.micSel.value);
-      } catch (err) {
-        ui.note.textContent = err.message;
-        ui.note.hidden = false;
-      }
-    });
+    const pickers = [
+      [ui.camera, 'camera', (id) => media.useCamera(id)],
+      [ui.micSel, 'mic', (id) => media.useMic(id)],
+    ];
+    for (const [select, key, use] of pickers) {
+      select.addEventListener('change', async () => {
+        try {
+          await use(select.value);
+          store.set(key, select.value);
+        } catch (err) {
+          ui.note.textContent = err.message;
+          ui.note.hidden = false;
+        }
+      });
+    }
     ui.speaker.addEventListener('change', () => {
       this.#meeting.grid.setSpeaker(ui.speaker.value);
       store.set('speaker', ui.speaker.value);
