@@ -54,7 +54,7 @@ function makeContext(server, scenario, config) {
     },
     async screenshot(page, name) {
       const file = path.join(artifacts, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      await page.screenshot({ path: file, fullPage: true, timeout: 60000 });
       return file;
     },
     /** Throws if any page saw a script error or a CSP violation. */

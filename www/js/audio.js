@@ -15,6 +15,13 @@ export function audioContext() {
   return ctx;
 }
 
+/** Browsers start an AudioContext made without a click suspended: any later click resumes it. */
+for (const type of ['pointerdown', 'keydown']) {
+  document.addEventListener(type, () => {
+    if (ctx && ctx.state === 'suspended') ctx.resume().catch(() => {});
+  }, { capture: true, passive: true });
+}
+
 /**
  * Watches the level of `track`: calls `onLevel(level, speaking)` every poll (level 0..1).
  * Returns a stop function.

@@ -14,13 +14,11 @@ import { PreJoin } from './prejoin.js';
 import { fillIcons } from './icons.js';
 import { friendlyError } from './errors.js';
 import { chime, audioContext } from './audio.js';
-import { renderPeople } from './people.js';
+import { SidePanel, codePoints } from './panel.js';
 import { store } from './store.js';
 
 const SEED_TEXT = 'hello from the browser!';
 const ALERT_MS = 10000;
-const CHAT_MAX = 2000; // code points, as the server counts
-const CHAT_WARN = 1800;
 const NICK_MAX = 32;
 const REACTIONS = ['👍', '❤️', '😂', '😮', '👏', '🎉', '🙏', '✋'];
 const SIGNAL_QUEUE_MAX = 500;
@@ -59,22 +57,11 @@ const ui = {
   clock: byId('clock'),
   banner: byId('net-banner'),
   bannerText: byId('net-banner-text'),
-  side: byId('side'),
-  sideTitle: byId('side-title'),
-  sideClose: byId('side-close'),
-  peoplePanel: byId('people-panel'),
-  peopleList: byId('people-list'),
-  chatPanel: byId('chat-panel'),
   inviteBtn: byId('invite-btn'),
   inviteLabel: byId('invite-label'),
   inviteCopied: byId('invite-copied'),
   inviteLink: byId('invite-link'),
   chatLog: byId('chat-log'),
-  chatForm: byId('chat-form'),
-  chatInput: byId('chat-input'),
-  chatCount: byId('chat-count'),
-  chatBtn: byId('chat-btn'),
-  chatBadge: byId('chat-badge'),
   peopleBtn: byId('people-btn'),
   peopleCount: byId('people-count'),
   handBtn: byId('hand-btn'),
@@ -97,6 +84,20 @@ const rooms = new RoomList(ui.roomList, ui.roomEmpty, (name) => openPreJoin(name
 const chat = new ChatLog(ui.chatLog);
 const meeting = new Meeting({ send: (message) => sendSignal(message), onProblem: (text) => showAlert(text) });
 const prejoin = new PreJoin(meeting);
+const panel = new SidePanel({
+  chat,
+  send: (message, context) => send(message, context),
+  showAlert: (text) => showAlert(text),
+  people: () => [
+    { key: 'self', nickname: state.nickname, self: true, tile: meeting.grid.self() },
+    ...[...state.members].map(([id, m]) => ({ key: id, nickname: m.nickname, self: false, tile: meeting.grid.get(id) })),
+  ],
+  onChange: () => {
+    updateTitle();
+    meeting.grid.layout();
+  },
+});
+const refreshPeople = () => panel.refreshPeople();
 
 const state = {
   id: null,
@@ -113,10 +114,7 @@ const state = {
   count: 0,
   roomCounts: new Map(), // open rooms' head counts, for the pre-join screen
   hand: false,
-  panel: null, // 'chat' | 'people' | null
-  unread: 0,
   context: '', // what the last request was, for error wording: 'join' | 'chat' | 'nickname'
-  sentChat: null, // the chat text sent and not yet echoed
   signalQueue: [], // signals written while the socket was down (sent after a resume)
   sentState: '', // the last state message sent
   carry: false, // rejoining afresh while the call is live: keep its connections
@@ -183,7 +181,6 @@ function sendState(force = false) {
   if (socket.send(message)) state.sentState = text;
 }
 
-const codePoints = (text) => [...text].length;
 
 /* ---- views ---- */
 
@@ -203,7 +200,7 @@ function showView(view) {
 }
 
 function updateTitle() {
-  const unread = state.unread > 0 ? `(${state.unread}) ` : '';
+  const unread = panel.unread > 0 ? `(${panel.unread}) ` : '';
   if (state.view === 'room' && state.room !== null) document.title = `${unread}${state.room} · huddle`;
   else if (state.view === 'prejoin') document.title = `Join ${prejoinRoom} · huddle`;
   else document.title = 'huddle';
@@ -228,43 +225,6 @@ function openPreJoin(name) {
   prejoinRoom = room;
   showView('prejoin');
   prejoin.open(room, rememberedName(), state.roomCounts.get(room) ?? 0);
-}
-
-function refreshPeople() {
-  if (state.panel !== 'people') return;
-  const people = [{ key: 'self', nickname: state.nickname, self: true, tile: meeting.grid.self() }];
-  for (const [id, m] of state.members) people.push({ key: id, nickname: m.nickname, self: false, tile: meeting.grid.get(id) });
-  renderPeople(ui.peopleList, people);
-}
-setInterval(refreshPeople, 500);
-
-function openPanel(panel) {
-  state.panel = panel;
-  ui.side.hidden = panel === null;
-  ui.chatPanel.hidden = panel !== 'chat';
-  ui.peoplePanel.hidden = panel !== 'people';
-  ui.chatBtn.setAttribute('aria-pressed', String(panel === 'chat'));
-  ui.peopleBtn.setAttribute('aria-pressed', String(panel === 'people'));
-  ui.sideTitle.textContent = panel === 'people' ? 'People' : 'In-call messages';
-  if (panel === 'chat') {
-    setUnread(0);
-    chat.toEnd();
-  }
-  refreshPeople();
-  meeting.grid.layout();
-}
-
-function togglePanel(panel) {
-  openPanel(state.panel === panel ? null : panel);
-  if (state.panel === 'chat') ui.chatInput.focus();
-}
-
-function setUnread(n) {
-  state.unread = n;
-  ui.chatBadge.hidden = n === 0;
-  ui.chatBadge.textContent = n > 99 ? '99+' : String(n);
-  ui.chatBtn.setAttribute('aria-label', n > 0 ? `Chat with everyone (C), ${n} unread` : 'Chat with everyone (C)');
-  updateTitle();
 }
 
 function notify(title, body) {
@@ -336,8 +296,7 @@ function onLeft() {
   state.hand = false;
   meeting.end();
   chat.clear();
-  setUnread(0);
-  openPanel(null);
+  panel.reset();
   clearInvite();
   ui.leftRoom.textContent = room ? `You were in ${room}.` : '';
   showView('left');
@@ -443,7 +402,7 @@ const handlers = {
     }
     state.carry = false;
     chat.clear();
-    setUnread(0);
+    panel.setUnread(0);
     const names = members.map((m) => m.nickname);
     chat.notice(
       names.length === 0
@@ -527,14 +486,10 @@ const handlers = {
     const own = msg.from.id === state.id;
     chat.message({ nickname: msg.from.nickname, own, text: msg.text, ts: msg.ts, seq: msg.seq });
     if (own) {
-      if (state.sentChat !== null && ui.chatInput.value.trim() === state.sentChat.trim()) {
-        ui.chatInput.value = '';
-        renderChatCount();
-      }
-      state.sentChat = null;
+      panel.ownEcho();
       return;
     }
-    if (state.panel !== 'chat' || document.hidden) setUnread(state.unread + 1);
+    panel.incoming();
     notify(msg.from.nickname, msg.text.slice(0, 140));
   },
 
@@ -566,7 +521,7 @@ const handlers = {
         showView('home');
       }
     }
-    if (context === 'chat') state.sentChat = null; // the text stays in the box
+    if (context === 'chat') panel.chatFailed(); // the text stays in the box
     showAlert(friendlyError(code, context));
   },
 };
@@ -683,40 +638,6 @@ ui.renameForm.addEventListener('submit', (ev) => {
   closeMenu();
 });
 
-function renderChatCount() {
-  const n = codePoints(ui.chatInput.value);
-  const over = n > CHAT_MAX;
-  ui.chatCount.hidden = n < CHAT_WARN;
-  ui.chatCount.textContent = over ? `${n} / ${CHAT_MAX}: ${n - CHAT_MAX} too many` : `${n} / ${CHAT_MAX}`;
-  ui.chatCount.classList.toggle('over', over);
-  ui.chatInput.setAttribute('aria-invalid', String(over));
-  ui.chatInput.style.height = 'auto';
-  ui.chatInput.style.height = `${Math.min(ui.chatInput.scrollHeight, 140)}px`;
-}
-
-function sendChat() {
-  const text = ui.chatInput.value;
-  if (text.trim() === '') return;
-  if (codePoints(text.trim()) > CHAT_MAX) {
-    showAlert(`That message is too long: ${codePoints(text.trim())} characters, ${CHAT_MAX} at most. Your text is still in the box.`);
-    renderChatCount();
-    return;
-  }
-  if (send({ type: 'chat', text }, 'chat')) state.sentChat = text;
-}
-
-ui.chatForm.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  sendChat();
-});
-ui.chatInput.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
-    ev.preventDefault();
-    sendChat();
-  }
-});
-ui.chatInput.addEventListener('input', renderChatCount);
-
 ui.rawForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   if (send(ui.rawInput.value)) ui.rawInput.value = '';
@@ -726,9 +647,6 @@ ui.leaveBtn.addEventListener('click', leaveRoom);
 ui.alertClose.addEventListener('click', () => {
   ui.alert.hidden = true;
 });
-ui.chatBtn.addEventListener('click', () => togglePanel('chat'));
-ui.peopleBtn.addEventListener('click', () => togglePanel('people'));
-ui.sideClose.addEventListener('click', () => openPanel(null));
 ui.handBtn.addEventListener('click', () => setHand(!state.hand));
 ui.menuHand.addEventListener('click', () => {
   setHand(!state.hand);
@@ -769,7 +687,7 @@ async function copyInvite() {
 ui.inviteBtn.addEventListener('click', copyInvite);
 ui.menuInvite.addEventListener('click', () => {
   closeMenu();
-  openPanel('people');
+  panel.open('people');
   copyInvite();
 });
 
@@ -778,7 +696,7 @@ document.addEventListener('keydown', (ev) => {
   if (state.view !== 'room') return;
   if (ev.key === 'Escape') {
     if (!ui.moreMenu.hidden) closeMenu();
-    else if (state.panel !== null) openPanel(null);
+    else if (panel.current !== null) panel.open(null);
     return;
   }
   const target = ev.target;
@@ -786,15 +704,12 @@ document.addEventListener('keydown', (ev) => {
   const key = ev.key.toLowerCase();
   if (key === 'm') meeting.toggleMic();
   else if (key === 'v') meeting.toggleCam();
-  else if (key === 'c') togglePanel('chat');
+  else if (key === 'c') panel.toggle('chat');
   else if (key === 'h') setHand(!state.hand);
   else return;
   ev.preventDefault();
 });
 
-document.addEventListener('visibilitychange', () => {
-  if (!document.hidden && state.panel === 'chat') setUnread(0);
-});
 
 meeting.onLocalChange = () => sendState();
 meeting.onTilesChange = () => refreshPeople();
@@ -806,7 +721,7 @@ tick();
 setInterval(tick, 15000);
 
 ui.greeting.textContent = '';
-openPanel(null);
+panel.open(null);
 showView('home');
 serverConfig();
 socket.connect();

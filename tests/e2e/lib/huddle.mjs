@@ -33,10 +33,10 @@ export async function joinRoom(page, room) {
   await waitInRoom(page, room);
 }
 
-/** Waits until the call screen shows `room` (with `count` people); resolves to the count. */
-export async function waitInRoom(page, room, count) {
+/** Waits until the call screen shows `room` (with `count` people, within `ms`); resolves to the count. */
+export async function waitInRoom(page, room, count, ms = WAIT_MS) {
   const sel = count === undefined ? `#room[data-room="${room}"]` : `#room[data-room="${room}"][data-count="${count}"]`;
-  await page.locator(sel).waitFor({ timeout: WAIT_MS });
+  await page.locator(sel).waitFor({ timeout: ms });
   return Number(await page.getAttribute('#room', 'data-count'));
 }
 
