@@ -104,22 +104,19 @@ static void drop_if_empty(struct ipent **pp)
 
 bool iplimit_take(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
 {
-    bool ok = true;
+    bool ok = false;
     pthread_mutex_lock(&l->lock);
     struct ipent **pp = find(l, ip);
-    if (!*pp) {
-        *pp = calloc(1, sizeof(**pp));
-        if (*pp)
-            (*pp)->ip = ip;
-    }
-    if (!*pp || (l->max[kind] && (*pp)->n[kind] >= l->max[kind])) {
-        ok = false;
-    } else {
+    if (*pp && l->max[kind] && (*pp)->n[kind] >= l->max[kind])
+        goto out_unlock; /* at the cap */
+    if (!*pp && (*pp = calloc(1, sizeof(**pp))))
+        (*pp)->ip = ip;
+    if (*pp) {
         (*pp)->n[kind]++;
         l->total[kind]++;
+        ok = true;
     }
-    if (*pp && !ok)
-        drop_if_empty(pp); /* an entry made just now */
+out_unlock:
     pthread_mutex_unlock(&l->lock);
     return ok;
 }
@@ -132,19 +129,6 @@ void iplimit_release(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
         e->n[kind]--;
         l->total[kind]--;
         drop_if_empty(pp);
-    }
-    pthread_mutex_unlock(&l->lock);
-}
-
-void iplimit_force(struct iplimit *l, enum iplimit_kind kind, uint32_t ip)
-{
-    pthread_mutex_lock(&l->lock);
-    struct ipent **pp = find(l, ip);
-    if (!*pp && (*pp = calloc(1, sizeof(**pp))))
-        (*pp)->ip = ip;
-    if (*pp) {
-        (*pp)->n[kind]++;
-        l->total[kind]++;
     }
     pthread_mutex_unlock(&l->lock);
 }

@@ -27,10 +27,6 @@ bool iplimit_parse(const char *s, uint32_t *ip);
 bool iplimit_take(struct iplimit *l, enum iplimit_kind kind, uint32_t ip);
 void iplimit_release(struct iplimit *l, enum iplimit_kind kind, uint32_t ip);
 
-/* Counts one more connection of kind from ip even past the cap (a refused connection that is
- * still open until it is closed and released like any other). */
-void iplimit_force(struct iplimit *l, enum iplimit_kind kind, uint32_t ip);
-
 /* Connections of kind counted now, over every address (for /metrics). */
 unsigned iplimit_total(struct iplimit *l, enum iplimit_kind kind);
 
