@@ -13,6 +13,7 @@
 
 #include "adopt.h"
 #include "frame.h"
+#include "proto.h"
 #include "log.h"
 #include "sink.h"
 
@@ -427,10 +428,13 @@ struct hub_session *conn_deliver(struct conn_set *cs, struct hub_session *s, uin
     /* the seed's decoded-message line; chat inside a room is private: DEBUG only */
     enum log_level lvl = hub_session_in_room(s) ? LOG_DEBUG : LOG_INFO;
     if (log_enabled(lvl)) {
-        char *t = log_text(data, len);
+        /* passcodes, tokens and (maybe unlisted) room names never reach the log */
+        char *red = proto_log_redact(data, len);
+        char *t = red ? log_text(red, strlen(red)) : log_text(data, len);
         log_msg(lvl, id, "recv %s %zu B: %s", opcode == FRAME_OP_TEXT ? "text" : "binary", len,
                 t ? t : "");
         free(t);
+        free(red);
     }
     return hub_handle(cs->hub, s, data, len);
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The hub (see hub.h). It runs on one thread (the event loop), which gives each room a single
  * order of events (chat `seq`) without a lock; sends only queue, so nothing here waits on a
- * socket. */
+ * socket. Rooms are unlisted unless their creator listed them: an unlisted room's name appears in
+ * no list and, at INFO, in no log line (a random tag stands for it). */
 #include "hub.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -16,13 +18,19 @@
 
 struct room {
     char *name;
-    struct hub_session **members; /* join order */
+    struct hub_session **members; /* join order: the longest present first */
     unsigned count, cap;
     uint64_t seq; /* last chat sequence number sent in this room */
+    struct hub_session *host;
+    char *passcode; /* NULL = none */
+    bool listed, locked;
+    char label[40]; /* how the log names it: 'name' when listed, else a random tag and length */
     struct room *next;
 };
 
-#define HUB_TOKEN_BYTES  16 /* 128 random bits per resume token */
+#define HUB_TOKEN_BYTES  16    /* 128 random bits per resume token */
+#define HUB_PW_TRIES     5     /* wrong passcodes per session ... */
+#define HUB_PW_WINDOW_MS 60000 /* ... within this many ms, then rate_limited */
 #define HUB_REACT_BURST  5
 #define HUB_REACT_PER_MS 3000 /* HUB_REACT_BURST reactions per this many ms */
 
@@ -38,9 +46,11 @@ struct hub_session {
     int64_t refill_ms;
     double react_tokens;
     int64_t react_ms;
-    unsigned limited;        /* messages refused in a row by the rate limit */
-    int64_t limited_log_ms;  /* when that was last logged (once a minute at most) */
-    int64_t detach_deadline; /* monotonic ms */
+    unsigned limited;              /* messages refused in a row by the rate limit */
+    int64_t limited_log_ms;        /* when that was last logged (once a minute at most) */
+    int64_t detach_deadline;       /* monotonic ms */
+    int64_t pw_fail[HUB_PW_TRIES]; /* when its last wrong passcodes were given (ring) */
+    unsigned pw_next;              /* the ring's oldest entry */
     char token[2 * HUB_TOKEN_BYTES + 1];
     struct list node;          /* hub.sessions */
     struct list detached_node; /* hub.detached, oldest first */
@@ -77,19 +87,28 @@ static int64_t mono_ms(struct hub *h)
     return h->ops.now_ms ? h->ops.now_ms() : clock_mono_ms();
 }
 
-/* A fresh resume token: 128 bits from the kernel's CSPRNG, as hex. Returns 0 or -errno. */
-static int new_token(char out[2 * HUB_TOKEN_BYTES + 1])
+/* n bytes from the kernel's CSPRNG. Returns 0 or -errno. */
+static int fill_random(void *buf, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char b[HUB_TOKEN_BYTES];
     size_t got = 0;
-    while (got < sizeof(b)) {
-        ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+    while (got < n) {
+        ssize_t r = getrandom((char *)buf + got, n - got, 0);
         if (r < 0 && errno != EINTR)
             return -errno;
         if (r > 0)
             got += (size_t)r;
     }
+    return 0;
+}
+
+/* A fresh resume token: 128 bits from the kernel's CSPRNG, as hex. Returns 0 or -errno. */
+static int new_token(char out[2 * HUB_TOKEN_BYTES + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[HUB_TOKEN_BYTES];
+    int rc = fill_random(b, sizeof(b));
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < sizeof(b); i++) {
         out[2 * i] = hex[b[i] >> 4];
         out[2 * i + 1] = hex[b[i] & 15];
@@ -105,6 +124,21 @@ static bool token_equal(const struct hub_session *s, const char *token)
     unsigned char diff = len != 2 * HUB_TOKEN_BYTES;
     for (size_t i = 0; i < 2 * HUB_TOKEN_BYTES; i++)
         diff |= (unsigned char)(s->token[i] ^ (i < len ? token[i] : 0));
+    return diff == 0;
+}
+
+/* Compares a given passcode with a room's without an early exit: the time depends on neither
+ * where they differ nor the stored passcode's content (both are at most
+ * PROTO_PASSCODE_MAX_BYTES, validated by proto). */
+static bool passcode_equal(const char *stored, const char *given)
+{
+    size_t ls = strlen(stored), lg = strlen(given);
+    unsigned char diff = ls != lg;
+    for (size_t i = 0; i < PROTO_PASSCODE_MAX_BYTES; i++) {
+        unsigned char a = i < ls ? (unsigned char)stored[i] : 0;
+        unsigned char b = i < lg ? (unsigned char)given[i] : 0;
+        diff |= a ^ b;
+    }
     return diff == 0;
 }
 
@@ -200,20 +234,31 @@ static struct room *room_find(struct hub *h, const char *name)
     return NULL;
 }
 
-static struct room *room_create(struct hub *h, const char *name)
+static struct room *room_create(struct hub *h, const char *name, bool listed, const char *passcode)
 {
     struct room *r = calloc(1, sizeof(*r));
+    uint32_t tag = 0;
     if (!r)
         return NULL;
     r->name = strdup(name);
+    r->passcode = passcode ? strdup(passcode) : NULL;
     r->cap = 4;
     r->members = calloc(r->cap, sizeof(*r->members));
-    if (!r->name || !r->members) {
+    if (!r->name || !r->members || (passcode && !r->passcode) ||
+        (!listed && fill_random(&tag, sizeof(tag)) < 0)) {
         free(r->name);
+        free(r->passcode);
         free(r->members);
         free(r);
         return NULL;
     }
+    r->listed = listed;
+    if (listed)
+        snprintf(r->label, sizeof(r->label), "'%.*s'", (int)sizeof(r->label) - 3, name);
+    else
+        snprintf(r->label, sizeof(r->label), "#%08x (%zu B)", (unsigned)tag, strlen(name));
+    if (!listed)
+        log_debug(0, "room %s is '%s'", r->label, name);
     struct room **pp = &h->rooms;
     while (*pp && strcmp((*pp)->name, name) < 0)
         pp = &(*pp)->next;
@@ -231,11 +276,44 @@ static void room_destroy(struct hub *h, struct room *r)
     *pp = r->next;
     h->nrooms--;
     free(r->name);
+    free(r->passcode);
     free(r->members);
     free(r);
 }
 
-/* Takes s out of its room; the others get `bye`. The room disappears when empty. */
+/* A listed room's entry in the room lists changed (count, lock, passcode). */
+static void room_changed(struct hub *h, const struct room *r)
+{
+    if (r->listed)
+        h->rooms_dirty = true;
+}
+
+static void room_meta(const struct room *r, bool for_host, struct proto_room_meta *meta)
+{
+    meta->host = r->host ? r->host->id : 0;
+    meta->locked = r->locked;
+    meta->listed = r->listed;
+    meta->has_passcode = r->passcode != NULL;
+    meta->for_host = for_host;
+    meta->passcode = for_host ? r->passcode : NULL;
+}
+
+/* Tells every member the room's settings: `room`, the host's copy with the passcode. */
+static void send_room(struct hub *h, struct room *r)
+{
+    struct proto_room_meta meta;
+    room_meta(r, false, &meta);
+    struct msg *all = proto_room(r->name, &meta);
+    room_meta(r, true, &meta);
+    struct msg *host = proto_room(r->name, &meta);
+    for (unsigned i = 0; i < r->count; i++)
+        deliver(h, r->members[i], r->members[i] == r->host ? host : all);
+    msg_unref(all);
+    msg_unref(host);
+}
+
+/* Takes s out of its room; the others get `bye` (and `room` when s was the host, who is then
+ * the longest-present member). The room disappears when empty. */
 static void room_leave(struct hub *h, struct hub_session *s)
 {
     struct room *r = s->room;
@@ -250,15 +328,20 @@ static void room_leave(struct hub *h, struct hub_session *s)
     }
     s->room = NULL;
     h->nmembers--;
-    h->rooms_dirty = true;
-    log_info(s->id, "left room '%s' (%u left)", r->name, r->count);
+    room_changed(h, r);
+    log_info(s->id, "left room %s (%u left)", r->label, r->count);
     if (r->count == 0) {
         room_destroy(h, r);
         return;
     }
-    struct msg *m = proto_presence("bye", r->name, s->id, s->nickname, r->count);
+    struct msg *m = proto_presence("bye", r->name, s->id, s->nickname, r->count, NULL);
     broadcast(h, r, m, NULL);
     msg_unref(m);
+    if (r->host == s) {
+        r->host = r->members[0]; /* the longest present */
+        log_info(r->host->id, "is now the host of room %s", r->label);
+        send_room(h, r);
+    }
 }
 
 static int room_add(struct hub *h, struct room *r, struct hub_session *s)
@@ -274,7 +357,7 @@ static int room_add(struct hub *h, struct room *r, struct hub_session *s)
     r->members[r->count++] = s;
     s->room = r;
     h->nmembers++;
-    h->rooms_dirty = true;
+    room_changed(h, r);
     return 0;
 }
 
@@ -305,12 +388,15 @@ static void send_joined(struct hub *h, struct hub_session *s)
         members[n].hand = r->members[i]->hand;
         n++;
     }
-    struct msg *m = proto_joined(r->name, s->id, members, n, r->count);
+    struct proto_room_meta meta;
+    room_meta(r, r->host == s, &meta);
+    struct msg *m = proto_joined(r->name, s->id, members, n, r->count, &meta);
     free(members);
     deliver(h, s, m);
     msg_unref(m);
 }
 
+/* The listed rooms, as the room lists show them. */
 static struct proto_room_info *room_infos(struct hub *h, size_t *n)
 {
     struct proto_room_info *infos = calloc(h->nrooms ? h->nrooms : 1, sizeof(*infos));
@@ -318,8 +404,13 @@ static struct proto_room_info *room_infos(struct hub *h, size_t *n)
     if (!infos)
         return NULL;
     for (struct room *r = h->rooms; r; r = r->next) {
+        if (!r->listed)
+            continue;
         infos[i].name = r->name;
         infos[i].count = r->count;
+        infos[i].capacity = h->cfg.max_room_members;
+        infos[i].locked = r->locked;
+        infos[i].has_passcode = r->passcode != NULL;
         i++;
     }
     *n = i;
@@ -461,37 +552,151 @@ static void do_nickname(struct hub *h, struct hub_session *s, char **nick)
     free(old);
 }
 
-static void do_join(struct hub *h, struct hub_session *s, const char *name)
+/* True when s gave HUB_PW_TRIES wrong passcodes within the last HUB_PW_WINDOW_MS. */
+static bool pw_limited(struct hub *h, const struct hub_session *s)
 {
+    int64_t oldest = s->pw_fail[s->pw_next];
+    return oldest && mono_ms(h) - oldest < HUB_PW_WINDOW_MS;
+}
+
+static void pw_failed(struct hub *h, struct hub_session *s)
+{
+    int64_t now = mono_ms(h);
+    s->pw_fail[s->pw_next] = now ? now : 1; /* 0 marks an empty slot */
+    s->pw_next = (s->pw_next + 1) % HUB_PW_TRIES;
+}
+
+/* May s enter the existing room r? Checked so that nobody without the passcode learns anything
+ * about the room: the passcode first (its attempts rate-limited), then the lock, then the size.
+ * Sends the error and returns false when not. */
+static bool may_enter(struct hub *h, struct hub_session *s, struct room *r,
+                      const struct proto_request *req)
+{
+    if (r->passcode) {
+        if (pw_limited(h, s)) {
+            send_error(h, s, PROTO_ERR_RATE_LIMITED,
+                       "too many wrong passcodes: try again in a minute");
+            return false;
+        }
+        if (!req->passcode || !passcode_equal(r->passcode, req->passcode)) {
+            pw_failed(h, s);
+            log_info(s->id, "wrong or missing passcode for room %s", r->label);
+            send_error(h, s, PROTO_ERR_BAD_PASSCODE, "wrong or missing passcode");
+            return false;
+        }
+    }
+    if (r->locked) {
+        send_error(h, s, PROTO_ERR_ROOM_LOCKED, "the host has locked this meeting");
+        return false;
+    }
+    if (r->count >= h->cfg.max_room_members) {
+        send_error(h, s, PROTO_ERR_ROOM_FULL, "the room is full");
+        return false;
+    }
+    return true;
+}
+
+static void do_join(struct hub *h, struct hub_session *s, const struct proto_request *req)
+{
+    const char *name = req->text;
     struct room *cur = s->room;
-    if (cur && !strcmp(cur->name, name)) {
+    struct room *r = cur && !strcmp(cur->name, name) ? cur : room_find(h, name);
+    if (r && req->create) {
+        send_error(h, s, PROTO_ERR_ROOM_EXISTS, "a meeting with this name exists already");
+        return;
+    }
+    if (r && r == cur) {
         send_joined(h, s);
         return;
     }
-    struct room *r = room_find(h, name);
-    if (r && r->count >= h->cfg.max_room_members) {
-        send_error(h, s, PROTO_ERR_ROOM_FULL, "the room is full");
+    if (r && !may_enter(h, s, r, req))
         return;
-    }
     bool frees_one = cur && cur->count == 1;
     if (!r && h->nrooms - (frees_one ? 1 : 0) >= h->cfg.max_rooms) {
         send_error(h, s, PROTO_ERR_ROOM_FULL, "the server has no room for another room");
         return;
     }
     room_leave(h, s);
+    bool created = !r;
     if (!r)
-        r = room_create(h, name);
+        r = room_create(h, name, req->listed, req->passcode);
     if (!r || room_add(h, r, s) < 0) {
         if (r && r->count == 0)
             room_destroy(h, r);
         send_error(h, s, PROTO_ERR_ROOM_FULL, "out of memory");
         return;
     }
-    log_info(s->id, "joined room '%s' (%u members)", r->name, r->count);
+    if (created) {
+        r->host = s;
+        log_info(s->id, "created room %s (%s%s)", r->label, r->listed ? "listed" : "unlisted",
+                 r->passcode ? ", with a passcode" : "");
+    }
+    log_info(s->id, "joined room %s (%u members)", r->label, r->count);
     send_joined(h, s);
-    struct msg *m = proto_presence("welcome", r->name, s->id, s->nickname, r->count);
+    struct proto_room_meta meta;
+    room_meta(r, false, &meta);
+    struct msg *m = proto_presence("welcome", r->name, s->id, s->nickname, r->count, &meta);
     broadcast(h, r, m, s);
     msg_unref(m);
+}
+
+/* The room s hosts, or NULL after sending the error (not in a room, not its host). */
+static struct room *hosted_room(struct hub *h, struct hub_session *s)
+{
+    if (!s->room) {
+        send_error(h, s, PROTO_ERR_NOT_IN_ROOM, "join a room first");
+        return NULL;
+    }
+    if (s->room->host != s) {
+        send_error(h, s, PROTO_ERR_NOT_HOST, "only the host can do that");
+        return NULL;
+    }
+    return s->room;
+}
+
+static void do_lock(struct hub *h, struct hub_session *s, bool locked)
+{
+    struct room *r = hosted_room(h, s);
+    if (!r)
+        return;
+    if (r->locked != locked)
+        log_info(s->id, "%s room %s", locked ? "locked" : "unlocked", r->label);
+    r->locked = locked;
+    room_changed(h, r);
+    send_room(h, r);
+}
+
+static void do_passcode(struct hub *h, struct hub_session *s, char **passcode)
+{
+    struct room *r = hosted_room(h, s);
+    if (!r)
+        return;
+    free(r->passcode);
+    r->passcode = *passcode; /* taken over from the request */
+    *passcode = NULL;
+    log_info(s->id, "%s the passcode of room %s", r->passcode ? "set" : "cleared", r->label);
+    room_changed(h, r);
+    send_room(h, r);
+}
+
+static void do_remove(struct hub *h, struct hub_session *s, uint64_t id)
+{
+    struct room *r = hosted_room(h, s);
+    if (!r)
+        return;
+    struct hub_session *who = NULL;
+    for (unsigned i = 0; i < r->count; i++)
+        if (r->members[i]->id == id && r->members[i] != s)
+            who = r->members[i];
+    if (!who) {
+        send_error(h, s, PROTO_ERR_NO_SUCH_PEER, "no such member in your room");
+        return;
+    }
+    log_info(s->id, "removed session %llu from room %s", (unsigned long long)who->id, r->label);
+    struct msg *m = proto_removed(r->name);
+    deliver(h, who, m);
+    msg_unref(m);
+    room_leave(h, who);
 }
 
 static void do_leave(struct hub *h, struct hub_session *s)
@@ -678,7 +883,16 @@ struct hub_session *hub_handle(struct hub *h, struct hub_session *s, const char 
         do_nickname(h, s, &req.text);
         break;
     case PROTO_JOIN:
-        do_join(h, s, req.text);
+        do_join(h, s, &req);
+        break;
+    case PROTO_LOCK:
+        do_lock(h, s, req.locked);
+        break;
+    case PROTO_REMOVE:
+        do_remove(h, s, req.to);
+        break;
+    case PROTO_PASSCODE:
+        do_passcode(h, s, &req.passcode);
         break;
     case PROTO_LEAVE:
         do_leave(h, s);

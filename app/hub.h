@@ -87,12 +87,13 @@ bool hub_session_in_room(const struct hub_session *s);
 /* Session id as shown to clients (stable for the session's life). */
 uint64_t hub_session_id(const struct hub_session *s);
 
-/* If the room list changed since the last call, sends `rooms` to every session not in a room.
+/* If the list of listed rooms changed since the last call, sends `rooms` to every session not in
+ * a room.
  * Called periodically (every 100 ms) by the server; returns true when it sent anything. */
 bool hub_flush_rooms(struct hub *h);
 
-/* The room list as JSON {"rooms":[{"name","count"},...]} (heap string, caller frees; NULL on
- * OOM). */
+/* The listed rooms as JSON {"rooms":[{"name","count","capacity","locked","protected"},...]}
+ * (heap string, caller frees; NULL on OOM). Unlisted rooms appear in no list. */
 char *hub_rooms_json(struct hub *h);
 
 void hub_get_stats(struct hub *h, struct hub_stats *st);

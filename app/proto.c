@@ -22,6 +22,10 @@ static const char *const error_codes[PROTO_ERR_COUNT] = {
     [PROTO_ERR_NO_SUCH_PEER] = "no_such_peer",
     [PROTO_ERR_RATE_LIMITED] = "rate_limited",
     [PROTO_ERR_BAD_TOKEN] = "bad_token",
+    [PROTO_ERR_ROOM_EXISTS] = "room_exists",
+    [PROTO_ERR_BAD_PASSCODE] = "bad_passcode",
+    [PROTO_ERR_ROOM_LOCKED] = "room_locked",
+    [PROTO_ERR_NOT_HOST] = "not_host",
 };
 
 const char *proto_error_code(enum proto_error err)
@@ -35,6 +39,7 @@ void proto_request_clear(struct proto_request *req)
 {
     free(req->text);
     free(req->data);
+    free(req->passcode);
     memset(req, 0, sizeof(*req));
 }
 
@@ -161,6 +166,55 @@ static char *clean_emoji(const char *s, size_t len, const char **detail)
     return out;
 }
 
+/* A passcode as given (never trimmed: the page sends what the user typed or the link carried):
+ * PROTO_PASSCODE_MIN..MAX code points, no control characters (so no NUL). Returns a heap copy or
+ * NULL with *detail set. */
+static char *clean_passcode(const char *s, size_t len, const char **detail)
+{
+    size_t count = 0, n;
+    for (size_t i = 0; i < len; i += n) {
+        uint32_t cp = utf8_decode(s + i, len - i, &n);
+        if (is_control(cp)) {
+            *detail = "passcode contains control characters";
+            return NULL;
+        }
+        count++;
+    }
+    if (count < PROTO_PASSCODE_MIN || count > PROTO_PASSCODE_MAX) {
+        *detail = "passcode must be 4 to 64 characters";
+        return NULL;
+    }
+    char *out = strndup(s, len);
+    if (!out)
+        *detail = "out of memory";
+    return out;
+}
+
+/* An optional passcode field: absent or null leaves *out NULL. Returns PROTO_OK or
+ * PROTO_ERR_BAD_FIELD with *detail set. */
+static int field_passcode(json_t *root, bool required, char **out, const char **detail)
+{
+    json_t *v = json_object_get(root, "passcode");
+    if ((!v && !required) || json_is_null(v))
+        return PROTO_OK;
+    if (!json_is_string(v)) {
+        *detail = "'passcode' must be a string or null";
+        return PROTO_ERR_BAD_FIELD;
+    }
+    *out = clean_passcode(json_string_value(v), json_string_length(v), detail);
+    return *out ? PROTO_OK : PROTO_ERR_BAD_FIELD;
+}
+
+/* An optional boolean field (absent = false). Returns 0, or -1 when it is not a boolean. */
+static int field_flag(json_t *root, const char *key, bool *out)
+{
+    json_t *v = json_object_get(root, key);
+    if (v && !json_is_boolean(v))
+        return -1;
+    *out = json_is_true(v);
+    return 0;
+}
+
 static int field_string(json_t *root, const char *key, const char **s, size_t *len)
 {
     json_t *v = json_object_get(root, key);
@@ -225,6 +279,40 @@ int proto_parse(const char *buf, size_t len, struct proto_request *req, const ch
                                     "room must not be empty", "room is longer than 64 characters",
                                     "room contains control characters"))) {
             rc = PROTO_ERR_BAD_FIELD;
+        } else if (field_flag(root, "create", &req->create)) {
+            *detail = "'create' must be true or false";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else if (field_flag(root, "listed", &req->listed)) {
+            *detail = "'listed' must be true or false";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else {
+            rc = field_passcode(root, false, &req->passcode, detail);
+        }
+    } else if (!strcmp(t, "lock")) {
+        req->type = PROTO_LOCK;
+        json_t *v = json_object_get(root, "locked");
+        if (!json_is_boolean(v)) {
+            *detail = "'locked' must be true or false";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else {
+            req->locked = json_is_true(v);
+        }
+    } else if (!strcmp(t, "remove")) {
+        req->type = PROTO_REMOVE;
+        json_t *id = json_object_get(root, "id");
+        if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+            *detail = "'id' must be a session id";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else {
+            req->to = (uint64_t)json_integer_value(id);
+        }
+    } else if (!strcmp(t, "passcode")) {
+        req->type = PROTO_PASSCODE;
+        if (!json_object_get(root, "passcode")) {
+            *detail = "missing field 'passcode' (a string, or null to clear it)";
+            rc = PROTO_ERR_BAD_FIELD;
+        } else {
+            rc = field_passcode(root, true, &req->passcode, detail);
         }
     } else if (!strcmp(t, "leave")) {
         req->type = PROTO_LEAVE;
@@ -297,6 +385,38 @@ out_root:
     return rc;
 }
 
+char *proto_log_redact(const char *buf, size_t len)
+{
+    static const char *const secret[] = {"passcode", "token"};
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        /* unparsable: only a placeholder when it may hold a secret */
+        for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+            if (memmem(buf, len, secret[i], strlen(secret[i])))
+                return strdup("<not JSON; not logged: it may hold a passcode or token>");
+        return NULL;
+    }
+    bool changed = false;
+    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+        if (json_object_get(root, secret[i])) {
+            json_object_set_new(root, secret[i], json_string("<hidden>"));
+            changed = true;
+        }
+    }
+    json_t *room = json_object_get(root, "room");
+    if (room) {
+        char what[32];
+        snprintf(what, sizeof(what), "<%zu B>",
+                 json_is_string(room) ? json_string_length(room) : (size_t)0);
+        json_object_set_new(root, "room", json_string(what));
+        changed = true;
+    }
+    char *out = changed ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    return out;
+}
+
 /* Serializes obj (reference stolen) into a new text message. */
 static struct msg *finish(json_t *obj)
 {
@@ -316,8 +436,10 @@ static json_t *rooms_array(const struct proto_room_info *rooms, size_t nrooms)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < nrooms; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:I}", "name", rooms[i].name, "count",
-                                             (json_int_t)rooms[i].count));
+        json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:b,s:b}", "name", rooms[i].name,
+                                             "count", (json_int_t)rooms[i].count, "capacity",
+                                             (json_int_t)rooms[i].capacity, "locked",
+                                             rooms[i].locked, "protected", rooms[i].has_passcode));
     return arr;
 }
 
@@ -340,8 +462,23 @@ struct msg *proto_renamed(uint64_t id, const char *old_nick, const char *new_nic
                             old_nick, "nickname", new_nick));
 }
 
+/* Adds a room's settings to obj (NULL-safe); returns obj. */
+static json_t *add_meta(json_t *obj, const struct proto_room_meta *meta)
+{
+    if (!obj || !meta)
+        return obj;
+    json_object_set_new(obj, "host", json_integer((json_int_t)meta->host));
+    json_object_set_new(obj, "locked", json_boolean(meta->locked));
+    json_object_set_new(obj, "listed", json_boolean(meta->listed));
+    json_object_set_new(obj, "protected", json_boolean(meta->has_passcode));
+    if (meta->for_host)
+        json_object_set_new(obj, "passcode",
+                            meta->passcode ? json_string(meta->passcode) : json_null());
+    return obj;
+}
+
 struct msg *proto_joined(const char *room, uint64_t id, const struct proto_member *members,
-                         size_t nmembers, unsigned count)
+                         size_t nmembers, unsigned count, const struct proto_room_meta *meta)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < nmembers; i++)
@@ -349,15 +486,28 @@ struct msg *proto_joined(const char *room, uint64_t id, const struct proto_membe
                                              (json_int_t)members[i].id, "nickname",
                                              members[i].nickname, "state", "mic", members[i].mic,
                                              "cam", members[i].cam, "hand", members[i].hand));
-    return finish(json_pack("{s:s,s:s,s:I,s:o,s:I}", "type", "joined", "room", room, "id",
-                            (json_int_t)id, "members", arr, "count", (json_int_t)count));
+    return finish(add_meta(json_pack("{s:s,s:s,s:I,s:o,s:I}", "type", "joined", "room", room, "id",
+                                     (json_int_t)id, "members", arr, "count", (json_int_t)count),
+                           meta));
 }
 
 struct msg *proto_presence(const char *type, const char *room, uint64_t id, const char *nickname,
-                           unsigned count)
+                           unsigned count, const struct proto_room_meta *meta)
 {
-    return finish(json_pack("{s:s,s:s,s:I,s:s,s:I}", "type", type, "room", room, "id",
-                            (json_int_t)id, "nickname", nickname, "count", (json_int_t)count));
+    return finish(
+        add_meta(json_pack("{s:s,s:s,s:I,s:s,s:I}", "type", type, "room", room, "id",
+                           (json_int_t)id, "nickname", nickname, "count", (json_int_t)count),
+                 meta));
+}
+
+struct msg *proto_room(const char *room, const struct proto_room_meta *meta)
+{
+    return finish(add_meta(json_pack("{s:s,s:s}", "type", "room", "room", room), meta));
+}
+
+struct msg *proto_removed(const char *room)
+{
+    return finish(json_pack("{s:s,s:s}", "type", "removed", "room", room));
 }
 
 struct msg *proto_left(const char *room)

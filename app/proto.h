@@ -9,13 +9,16 @@
 #include <stdint.h>
 #include "msg.h"
 
-#define PROTO_NICKNAME_MAX 32   /* code points, after trimming */
-#define PROTO_ROOM_MAX     64   /* code points, after trimming */
-#define PROTO_CHAT_MAX     2000 /* code points, after trimming */
-#define PROTO_MAX_DEPTH    32   /* JSON nesting accepted (guards the parser's recursion) */
-#define PROTO_DEFAULT_NICK "Anon"
-#define PROTO_EMOJI_MAX    8   /* code points in one reaction */
-#define PROTO_TOKEN_MAX    128 /* bytes of a resume token accepted for lookup */
+#define PROTO_NICKNAME_MAX       32   /* code points, after trimming */
+#define PROTO_ROOM_MAX           64   /* code points, after trimming */
+#define PROTO_CHAT_MAX           2000 /* code points, after trimming */
+#define PROTO_MAX_DEPTH          32   /* JSON nesting accepted (guards the parser's recursion) */
+#define PROTO_DEFAULT_NICK       "Anon"
+#define PROTO_EMOJI_MAX          8   /* code points in one reaction */
+#define PROTO_TOKEN_MAX          128 /* bytes of a resume token accepted for lookup */
+#define PROTO_PASSCODE_MIN       4   /* code points, not trimmed */
+#define PROTO_PASSCODE_MAX       64  /* code points */
+#define PROTO_PASSCODE_MAX_BYTES (4 * PROTO_PASSCODE_MAX)
 
 enum proto_type {
     PROTO_NICKNAME = 1,
@@ -27,6 +30,9 @@ enum proto_type {
     PROTO_STATE,
     PROTO_REACT,
     PROTO_RESUME,
+    PROTO_LOCK,
+    PROTO_REMOVE,
+    PROTO_PASSCODE,
 };
 
 enum proto_error {
@@ -39,6 +45,10 @@ enum proto_error {
     PROTO_ERR_NO_SUCH_PEER,
     PROTO_ERR_RATE_LIMITED,
     PROTO_ERR_BAD_TOKEN,
+    PROTO_ERR_ROOM_EXISTS,
+    PROTO_ERR_BAD_PASSCODE,
+    PROTO_ERR_ROOM_LOCKED,
+    PROTO_ERR_NOT_HOST,
     PROTO_ERR_COUNT,
 };
 
@@ -48,9 +58,13 @@ struct proto_request {
     enum proto_type type;
     char *text;          /* NICKNAME: nickname, JOIN: room, CHAT: text (all trimmed and validated),
                             REACT: the emoji, RESUME: the token (only its length is checked) */
-    uint64_t to;         /* SIGNAL: recipient session id */
+    uint64_t to;         /* SIGNAL: recipient session id, REMOVE: the member to remove */
     char *data;          /* SIGNAL: the data value as compact JSON */
     bool mic, cam, hand; /* STATE */
+    char *passcode;      /* JOIN, PASSCODE: validated (4..64 code points, no controls, not
+                            trimmed); NULL = none given (JOIN) or clear it (PASSCODE) */
+    bool create, listed; /* JOIN: the room must be new; list it if this join creates it */
+    bool locked;         /* LOCK */
 };
 
 /* Parses one decoded UTF-8 message. Returns:
@@ -70,11 +84,27 @@ void proto_request_clear(struct proto_request *req);
 /* Stable wire name of an error ("bad_json", ...). */
 const char *proto_error_code(enum proto_error err);
 
+/* For the log: a copy of the message (heap, caller frees) with every secret or private value
+ * replaced: `passcode` and `token` by "<hidden>", `room` by its length ("<21 B>"), since a room may
+ * be unlisted. NULL when the message holds none of these (log it as it is). A message that is not
+ * valid JSON but mentions one of these keys gives a placeholder, never its text. */
+char *proto_log_redact(const char *buf, size_t len);
+
 /* --- Server messages. Each returns a new text message (one reference) or NULL on OOM. --- */
 
+/* One listed room, as the room lists show it. */
 struct proto_room_info {
     const char *name;
-    unsigned count;
+    unsigned count, capacity;
+    bool locked, has_passcode;
+};
+
+/* A room's settings as its members see them (joined, welcome, room). */
+struct proto_room_meta {
+    uint64_t host; /* the host's session id */
+    bool locked, listed, has_passcode;
+    bool for_host;        /* the host's copy: also carries the passcode */
+    const char *passcode; /* for_host only: the passcode or NULL (sent as null) */
 };
 
 struct proto_member {
@@ -89,10 +119,13 @@ struct msg *proto_hello(const char *greeting, uint64_t id, const char *nickname,
 struct msg *proto_nickname(const char *nickname);
 struct msg *proto_renamed(uint64_t id, const char *old_nick, const char *new_nick);
 struct msg *proto_joined(const char *room, uint64_t id, const struct proto_member *members,
-                         size_t nmembers, unsigned count);
-/* type is "welcome" or "bye" */
+                         size_t nmembers, unsigned count, const struct proto_room_meta *meta);
+/* type is "welcome" (meta given) or "bye" (meta NULL) */
 struct msg *proto_presence(const char *type, const char *room, uint64_t id, const char *nickname,
-                           unsigned count);
+                           unsigned count, const struct proto_room_meta *meta);
+/* {"type":"room","room","host","locked","listed","protected"[,"passcode"]} */
+struct msg *proto_room(const char *room, const struct proto_room_meta *meta);
+struct msg *proto_removed(const char *room);
 struct msg *proto_left(const char *room);
 struct msg *proto_chat(const char *room, uint64_t from_id, const char *from_nick, const char *text,
                        uint64_t seq, int64_t ts_ms);

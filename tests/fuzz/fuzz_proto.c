@@ -100,6 +100,8 @@ static void check_parse(const char *buf, size_t len)
             break;
         case PROTO_JOIN:
             FUZZ_CHECK(req.text && is_trimmed_text(req.text, PROTO_ROOM_MAX));
+            FUZZ_CHECK(!req.passcode || (str_valid(req.passcode) && strlen(req.passcode) >= 4 &&
+                                         strlen(req.passcode) <= PROTO_PASSCODE_MAX_BYTES));
             break;
         case PROTO_CHAT:
             FUZZ_CHECK(req.text && is_trimmed_text(req.text, PROTO_CHAT_MAX));
@@ -128,6 +130,15 @@ static void check_parse(const char *buf, size_t len)
             FUZZ_CHECK(req.type > 0 && (!req.text || str_valid(req.text)));
             break;
         }
+    }
+    /* the log's copy: whatever it parsed, no passcode or token survives */
+    char *red = proto_log_redact(buf, len);
+    if (red) {
+        json_t *o = json_loads(red, 0, NULL);
+        FUZZ_CHECK(o == NULL || !json_is_string(json_object_get(o, "passcode")) ||
+                   !strcmp(json_string_value(json_object_get(o, "passcode")), "<hidden>"));
+        json_decref(o);
+        free(red);
     }
     proto_request_clear(&req);
 
@@ -160,7 +171,8 @@ static void check_builders(const char *p[FUZZ_PARTS], uint64_t r)
     uint64_t id = r & INT64_MAX, seq = (r * 31) & INT64_MAX;
     int64_t ts = (int64_t)(r * 0x9E3779B97F4A7C15u);
     unsigned count = (unsigned)(r >> 40);
-    struct proto_room_info rooms[2] = {{p[0], count}, {p[1], 1}};
+    struct proto_room_info rooms[2] = {{p[0], count, 8, true, false}, {p[1], 1, 8, false, true}};
+    struct proto_room_meta meta = {id, r & 1, r & 2, r & 4, true, p[2]};
     struct proto_member members[2] = {{.id = id, .nickname = p[1]}, {.id = seq, .nickname = p[2]}};
     struct msg *m;
     json_t *v, *e;
@@ -190,14 +202,20 @@ static void check_builders(const char *p[FUZZ_PARTS], uint64_t r)
     json_decref(v);
     msg_unref(m);
 
-    v = reply(m = proto_joined(p[0], id, members, 2, count));
+    v = reply(m = proto_joined(p[0], id, members, 2, count, &meta));
     e = json_array_get(json_object_get(v, "members"), 1);
     FUZZ_CHECK(str_is(v, "room", p[0]) && int_is(v, "count", count));
+    FUZZ_CHECK(int_is(v, "host", (json_int_t)id) && str_is(v, "passcode", p[2]));
     FUZZ_CHECK(int_is(e, "id", (json_int_t)seq) && str_is(e, "nickname", p[2]));
     json_decref(v);
     msg_unref(m);
 
-    v = reply(m = proto_presence("bye", p[0], id, p[1], count));
+    v = reply(m = proto_room(p[0], &meta));
+    FUZZ_CHECK(str_is(v, "type", "room") && str_is(v, "room", p[0]) && str_is(v, "passcode", p[2]));
+    json_decref(v);
+    msg_unref(m);
+
+    v = reply(m = proto_presence("bye", p[0], id, p[1], count, NULL));
     FUZZ_CHECK(str_is(v, "type", "bye") && str_is(v, "room", p[0]) && str_is(v, "nickname", p[1]));
     json_decref(v);
     msg_unref(m);

@@ -290,10 +290,11 @@ static void say(int i, const char *fmt, ...)
     say_n(i, buf, (size_t)len);
 }
 
-/* Session i joins room and everything sent so far is marked read for everybody. */
+/* Session i joins the listed room (created listed if new, as the course's rooms are) and
+ * everything sent so far is marked read for everybody. */
 static void join(int i, const char *room)
 {
-    say(i, "{\"type\":\"join\",\"room\":\"%s\"}", room);
+    say(i, "{\"type\":\"join\",\"room\":\"%s\",\"listed\":true}", room);
     json_t *o = expect(i, "joined");
     assert_string_equal(str(o, "room"), room);
     drain_all();
@@ -345,17 +346,28 @@ static void expect_member(json_t *arr, size_t k, int who, const char *nick)
     assert_string_equal(str(m, "nickname"), nick);
 }
 
-/* Checks a welcome or bye: {type, room, id, nickname, count}. */
+/* Checks a welcome or bye: {type, room, id, nickname, count}, a welcome also with the room's
+ * settings {host, locked, listed, protected}. */
 static void expect_presence(int i, const char *type, const char *room, int who, const char *nick,
                             long long n)
 {
     json_t *o = expect(i, type);
 
-    assert_int_equal(json_object_size(o), 5);
+    assert_int_equal(json_object_size(o), strcmp(type, "welcome") ? 5 : 9);
     assert_string_equal(str(o, "room"), room);
     assert_int_equal(num(o, "id"), id(who));
     assert_string_equal(str(o, "nickname"), nick);
     assert_int_equal(num(o, "count"), n);
+}
+
+/* The next message of i is `room` naming who as the host (the host's copy has the passcode). */
+static json_t *expect_host(int i, int who)
+{
+    json_t *o = expect(i, "room");
+
+    assert_int_equal(num(o, "host"), id(who));
+    assert_int_equal(json_object_size(o), i == who ? 7 : 6);
+    return o;
 }
 
 /* Checks a chat: {type, room, from{id, nickname}, text, seq, ts}. */
@@ -404,8 +416,10 @@ static void test_hello_lists_rooms(void **state)
     assert_int_equal(num(o, "id"), id(3));
     {
         char *rooms = json_dumps(json_object_get(o, "rooms"), JSON_COMPACT);
-        assert_string_equal(rooms, "[{\"name\":\"alpha\",\"count\":2},{\"name\":\"beta\","
-                                   "\"count\":1}]");
+        assert_string_equal(rooms,
+                            "[{\"name\":\"alpha\",\"count\":2,\"capacity\":8,\"locked\":false,"
+                            "\"protected\":false},{\"name\":\"beta\","
+                            "\"count\":1,\"capacity\":8,\"locked\":false,\"protected\":false}]");
         free(rooms);
     }
     drain(3);
@@ -472,14 +486,15 @@ static void test_join_and_welcome(void **state)
     scene(4, 0, NULL);
     say(0, "{\"type\":\"join\",\"room\":\"room\"}");
     o = expect(0, "joined");
-    assert_int_equal(json_object_size(o), 5);
+    assert_int_equal(json_object_size(o), 10); /* the host's copy: with its passcode (null) */
     assert_string_equal(str(o, "room"), "room");
     assert_int_equal(num(o, "id"), id(0));
     assert_int_equal(json_array_size(json_object_get(o, "members")), 0);
     assert_int_equal(num(o, "count"), 1);
     assert_string_equal(raw(0, W.sink[0].read - 1),
                         "{\"type\":\"joined\",\"room\":\"room\",\"id\":1,\"members\":[],"
-                        "\"count\":1}");
+                        "\"count\":1,\"host\":1,\"locked\":false,\"listed\":false,"
+                        "\"protected\":false,\"passcode\":null}");
     expect_none_all();
 
     /* the room name is trimmed */
@@ -523,14 +538,17 @@ static void test_join_another_room_leaves_first(void **state)
 
     scene(3, 3, "r1");
 
-    say(0, "{\"type\":\"join\",\"room\":\"r2\"}");
+    say(0, "{\"type\":\"join\",\"room\":\"r2\",\"listed\":true}");
     o = expect(0, "joined");
     assert_string_equal(str(o, "room"), "r2");
     assert_int_equal(json_array_size(json_object_get(o, "members")), 0);
     assert_int_equal(num(o, "count"), 1);
     expect_none(0); /* no bye to itself */
+    /* 0 created r1: the longest present after it hosts it now */
     expect_presence(1, "bye", "r1", 0, "Anon", 2);
+    expect_host(1, 1);
     expect_presence(2, "bye", "r1", 0, "Anon", 2);
+    expect_host(2, 1);
     expect_none_all();
 
     say(1, "{\"type\":\"join\",\"room\":\"r2\"}");
@@ -539,6 +557,7 @@ static void test_join_another_room_leaves_first(void **state)
     assert_int_equal(num(o, "count"), 2);
     expect_presence(0, "welcome", "r2", 1, "Anon", 2);
     expect_presence(2, "bye", "r1", 1, "Anon", 1);
+    expect_host(2, 2);
     expect_none_all();
 
     /* the last one out: r1 disappears, nobody is told */
@@ -547,7 +566,8 @@ static void test_join_another_room_leaves_first(void **state)
     expect_presence(0, "welcome", "r2", 2, "Anon", 3);
     expect_presence(1, "welcome", "r2", 2, "Anon", 3);
     expect_none_all();
-    expect_rooms_json("{\"rooms\":[{\"name\":\"r2\",\"count\":3}]}");
+    expect_rooms_json("{\"rooms\":[{\"name\":\"r2\",\"count\":3,\"capacity\":8,\"locked\":false,"
+                      "\"protected\":false}]}");
 }
 
 static void test_join_same_room_again(void **state)
@@ -636,7 +656,9 @@ static void test_max_rooms(void **state)
     say(2, "{\"type\":\"join\",\"room\":\"c\"}");
     expect_error(2, "room_full");
     expect_none_all();
-    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":1},{\"name\":\"b\",\"count\":1}]}");
+    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":1,\"capacity\":8,\"locked\":false,"
+                      "\"protected\":false},{\"name\":\"b\",\"count\":1,\"capacity\":8,\"locked\":"
+                      "false,\"protected\":false}]}");
 
     /* existing rooms can still be joined */
     join(2, "a");
@@ -646,10 +668,12 @@ static void test_max_rooms(void **state)
     expect_none_all();
     assert_true(hub_session_in_room(W.sess[0]));
     /* the only member of "b" moving to "c": "b" goes away first, so it fits */
-    say(1, "{\"type\":\"join\",\"room\":\"c\"}");
+    say(1, "{\"type\":\"join\",\"room\":\"c\",\"listed\":true}");
     expect(1, "joined");
     expect_none_all();
-    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":2},{\"name\":\"c\",\"count\":1}]}");
+    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":2,\"capacity\":8,\"locked\":false,"
+                      "\"protected\":false},{\"name\":\"c\",\"count\":1,\"capacity\":8,\"locked\":"
+                      "false,\"protected\":false}]}");
     assert_int_equal(stats().rooms, 2);
 }
 
@@ -681,6 +705,7 @@ static void test_leave(void **state)
     say(0, "{\"type\":\"leave\"}");
     expect(0, "left");
     expect_presence(2, "bye", "r", 0, "Anon", 1);
+    expect_host(2, 2);
     say(2, "{\"type\":\"leave\"}");
     expect(2, "left");
     expect_none_all();
@@ -857,9 +882,11 @@ static void test_list(void **state)
     join(2, "Alpha");
     join(3, "zeta");
     say(0, "{\"type\":\"list\"}");
-    assert_string_equal(raw(0, W.sink[0].read),
-                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"Alpha\",\"count\":1},{\"name\":"
-                        "\"zeta\",\"count\":2}]}");
+    assert_string_equal(
+        raw(0, W.sink[0].read),
+        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"Alpha\",\"count\":1,\"capacity\":8,\"locked\":"
+        "false,\"protected\":false},{\"name\":"
+        "\"zeta\",\"count\":2,\"capacity\":8,\"locked\":false,\"protected\":false}]}");
     drain(0);
     /* members may ask too */
     say(1, "{\"type\":\"list\"}");
@@ -885,6 +912,7 @@ static void test_disconnect_says_bye(void **state)
     expect_none_all();
     disc(0);
     expect_presence(2, "bye", "r", 0, "Anon", 1);
+    expect_host(2, 2);
     disc(2);
     expect_none_all();
     struct hub_stats st = stats();
@@ -1208,6 +1236,7 @@ static void test_overflow_on_welcome_and_reply(void **state)
     say(0, "{\"type\":\"chat\",\"text\":\"last words\"}");
     expect_chat(3, "r", 0, "Anon", "last words", 1);
     expect_presence(3, "bye", "r", 0, "Anon", 1);
+    expect_host(3, 3);
     expect_none_all();
 }
 
@@ -1252,7 +1281,8 @@ static void test_flush_rooms(void **state)
     join(0, "r");
     assert_true(hub_flush_rooms(W.h));
     assert_string_equal(raw(2, W.sink[2].read),
-                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"r\",\"count\":1}]}");
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"r\",\"count\":1,\"capacity\":8,"
+                        "\"locked\":false,\"protected\":false}]}");
     expect(1, "rooms");
     expect(2, "rooms");
     expect(3, "rooms");
@@ -1275,7 +1305,8 @@ static void test_flush_rooms(void **state)
     join(1, "r");
     assert_true(hub_flush_rooms(W.h));
     assert_string_equal(raw(2, W.sink[2].read),
-                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"r\",\"count\":2}]}");
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"r\",\"count\":2,\"capacity\":8,"
+                        "\"locked\":false,\"protected\":false}]}");
     drain_all();
     join(1, "s");
     say(0, "{\"type\":\"join\",\"room\":\"t\"}");
@@ -1288,7 +1319,8 @@ static void test_flush_rooms(void **state)
             continue;
         assert_int_equal(count(i), W.sink[i].read + 1);
         assert_string_equal(raw(i, W.sink[i].read),
-                            "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"s\",\"count\":1}]}");
+                            "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"s\",\"count\":1,"
+                            "\"capacity\":8,\"locked\":false,\"protected\":false}]}");
     }
     drain_all();
 
@@ -1305,7 +1337,8 @@ static void test_flush_rooms(void **state)
     drain_all();
     assert_true(hub_flush_rooms(W.h));
     assert_string_equal(raw(0, W.sink[0].read),
-                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"s\",\"count\":2}]}");
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"s\",\"count\":2,\"capacity\":8,"
+                        "\"locked\":false,\"protected\":false}]}");
     drain_all();
     disc(1);
     disc(2);
@@ -1321,17 +1354,21 @@ static void test_rooms_json(void **state)
     start(8, 100, 0, 0);
     expect_rooms_json("{\"rooms\":[]}");
     conn_range(0, 4);
-    say(0, "{\"type\":\"join\",\"room\":\"b\\\"q\\\"\"}");
+    say(0, "{\"type\":\"join\",\"room\":\"b\\\"q\\\"\",\"listed\":true}");
     assert_string_equal(str(expect(0, "joined"), "room"), "b\"q\"");
     join(1, "a");
     join(2, "a");
     join(3, "\xc3\xa9t\xc3\xa9");
-    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":2},{\"name\":\"b\\\"q\\\"\","
-                      "\"count\":1},{\"name\":\"\xc3\xa9t\xc3\xa9\",\"count\":1}]}");
+    expect_rooms_json(
+        "{\"rooms\":[{\"name\":\"a\",\"count\":2,\"capacity\":8,\"locked\":false,\"protected\":"
+        "false},{\"name\":\"b\\\"q\\\"\","
+        "\"count\":1,\"capacity\":8,\"locked\":false,\"protected\":false},{\"name\":"
+        "\"\xc3\xa9t\xc3\xa9\",\"count\":1,\"capacity\":8,\"locked\":false,\"protected\":false}]}");
     disc(1);
     disc(0);
-    expect_rooms_json(
-        "{\"rooms\":[{\"name\":\"a\",\"count\":1},{\"name\":\"\xc3\xa9t\xc3\xa9\",\"count\":1}]}");
+    expect_rooms_json("{\"rooms\":[{\"name\":\"a\",\"count\":1,\"capacity\":8,\"locked\":false,"
+                      "\"protected\":false},{\"name\":\"\xc3\xa9t\xc3\xa9\",\"count\":1,"
+                      "\"capacity\":8,\"locked\":false,\"protected\":false}]}");
 }
 
 /* --- Configuration edges and the real clock --- */
@@ -1522,8 +1559,18 @@ static void churn_step(struct churner *c, int it)
         c->live[who] = churn_connect(c);
         return;
     }
-    if (action < 30)
-        len = snprintf(buf, sizeof(buf), "{\"type\":\"join\",\"room\":\"%s\"}", room);
+    if (action < 24)
+        len = snprintf(buf, sizeof(buf), "{\"type\":\"join\",\"room\":\"%s\",\"listed\":%s%s}",
+                       room, it % 2 ? "true" : "false", it % 3 ? ",\"passcode\":\"pass\"" : "");
+    else if (action < 27)
+        len = snprintf(buf, sizeof(buf), "{\"type\":\"lock\",\"locked\":%s}",
+                       it % 4 ? "false" : "true");
+    else if (action < 29)
+        len = snprintf(buf, sizeof(buf), "{\"type\":\"remove\",\"id\":%llu}",
+                       (unsigned long long)churn_target(c));
+    else if (action < 30)
+        len = snprintf(buf, sizeof(buf), "{\"type\":\"passcode\",\"passcode\":%s}",
+                       it % 2 ? "\"pass\"" : "null");
     else if (action < 38)
         len = snprintf(buf, sizeof(buf), "{\"type\":\"leave\"}");
     else if (action < 70)
@@ -1607,7 +1654,7 @@ static const char *check_transcript(const struct sink *k, char *why, size_t whyl
                 in_room = true;
                 next_seq = -1;
             }
-        } else if (!strcmp(type, "left")) {
+        } else if (!strcmp(type, "left") || !strcmp(type, "removed")) {
             if (!in_room || !r || strcmp(r, room))
                 problem = "left a room it was not in";
             in_room = false;
@@ -1618,7 +1665,7 @@ static const char *check_transcript(const struct sink *k, char *why, size_t whyl
             else if (next_seq >= 0 && seq != next_seq)
                 problem = "chat seq not contiguous";
             next_seq = seq + 1;
-        } else if (!strcmp(type, "welcome") || !strcmp(type, "bye")) {
+        } else if (!strcmp(type, "welcome") || !strcmp(type, "bye") || !strcmp(type, "room")) {
             if (!in_room || !r || strcmp(r, room))
                 problem = "presence for a room it is not in";
         } else if (!strcmp(type, "renamed") || !strcmp(type, "signal")) {
@@ -1708,10 +1755,397 @@ static void test_churn(void **state)
     assert_true(total_conns > CHURN_CLIENTS * CHURN_SESSIONS);
     assert_true(st.chats > 0 && st.overflows > 0 && st.signals > 0);
     assert_true(st.error_by_code[PROTO_ERR_ROOM_FULL] > 0);
+    assert_true(st.error_by_code[PROTO_ERR_NOT_HOST] > 0 &&
+                st.error_by_code[PROTO_ERR_ROOM_LOCKED] > 0);
     print_message("churn: %zu connections, %zu messages, %llu chats, %llu signals, %llu "
                   "overflows, %lu timer rounds\n",
                   total_conns, total_msgs, (unsigned long long)st.chats,
                   (unsigned long long)st.signals, (unsigned long long)st.overflows, rounds);
+}
+
+/* --- Private meetings: listing, host, lock, remove, passcodes --- */
+
+static void expect_meta(json_t *o, int host, bool locked, bool listed, bool protect)
+{
+    assert_int_equal(num(o, "host"), id(host));
+    assert_true(json_is_boolean(json_object_get(o, "locked")));
+    assert_int_equal(json_is_true(json_object_get(o, "locked")), locked);
+    assert_int_equal(json_is_true(json_object_get(o, "listed")), listed);
+    assert_int_equal(json_is_true(json_object_get(o, "protected")), protect);
+}
+
+static void test_unlisted_by_default(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(4, 0, NULL);
+    /* a join creates an unlisted room, hosted by its creator */
+    say(0, "{\"type\":\"join\",\"room\":\"hr-dismissal-jane\"}");
+    o = expect(0, "joined");
+    expect_meta(o, 0, false, false, false);
+    assert_true(json_is_null(json_object_get(o, "passcode")));
+    expect_none_all();
+    expect_rooms_json("{\"rooms\":[]}");
+    assert_false(hub_flush_rooms(W.h)); /* the lobby is not even told something changed */
+    say(3, "{\"type\":\"list\"}");
+    assert_int_equal(json_array_size(json_object_get(expect(3, "rooms"), "rooms")), 0);
+
+    /* `listed` is read only when the join creates the room */
+    say(1, "{\"type\":\"join\",\"room\":\"hr-dismissal-jane\",\"listed\":true}");
+    o = expect(1, "joined");
+    expect_meta(o, 0, false, false, false);
+    assert_null(json_object_get(o, "passcode")); /* only the host's copy has it */
+    o = expect(0, "welcome");
+    expect_meta(o, 0, false, false, false);
+    expect_none_all();
+    expect_rooms_json("{\"rooms\":[]}");
+
+    /* a listed one appears, with its capacity; the unlisted one still does not */
+    say(2, "{\"type\":\"join\",\"room\":\"standup\",\"create\":true,\"listed\":true}");
+    expect_meta(expect(2, "joined"), 2, false, true, false);
+    assert_true(hub_flush_rooms(W.h));
+    assert_string_equal(raw(3, W.sink[3].read),
+                        "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"standup\",\"count\":1,"
+                        "\"capacity\":8,\"locked\":false,\"protected\":false}]}");
+    drain_all();
+    expect_rooms_json("{\"rooms\":[{\"name\":\"standup\",\"count\":1,\"capacity\":8,"
+                      "\"locked\":false,\"protected\":false}]}");
+    /* a new session's hello lists only it */
+    conn(4);
+    o = expect(4, "hello");
+    assert_int_equal(json_array_size(json_object_get(o, "rooms")), 1);
+    /* an unlisted room's count changing sends nothing to the lobby */
+    say(2, "{\"type\":\"join\",\"room\":\"hr-dismissal-jane\"}");
+    drain_all();
+    assert_true(hub_flush_rooms(W.h)); /* standup disappeared */
+    drain_all();
+    say(1, "{\"type\":\"leave\"}");
+    drain_all();
+    assert_false(hub_flush_rooms(W.h));
+}
+
+static void test_create_must_be_new(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(3, 2, "r");
+    say(2, "{\"type\":\"join\",\"room\":\"r\",\"create\":true}");
+    expect_error(2, "room_exists");
+    /* also for the room one is in: nothing changes */
+    say(0, "{\"type\":\"join\",\"room\":\"r\",\"create\":true}");
+    expect_error(0, "room_exists");
+    expect_none_all();
+    assert_int_equal(stats().members, 2);
+    say(2, "{\"type\":\"join\",\"room\":\"quiet-otter-7kq2-m9xd\",\"create\":true}");
+    o = expect(2, "joined");
+    expect_meta(o, 2, false, false, false);
+    expect_none_all();
+    assert_int_equal(stats().error_by_code[PROTO_ERR_ROOM_EXISTS], 2);
+
+    /* bad flags */
+    say(2, "{\"type\":\"join\",\"room\":\"x\",\"create\":1}");
+    expect_error(2, "bad_field");
+    say(2, "{\"type\":\"join\",\"room\":\"x\",\"listed\":\"yes\"}");
+    expect_error(2, "bad_field");
+    expect_none_all();
+}
+
+static void test_host_hand_over(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(4, 3, "r"); /* 0 created it */
+    say(1, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_meta(expect(1, "joined"), 0, false, true, false);
+    /* only the host: everyone else gets not_host, and nothing changes */
+    say(1, "{\"type\":\"lock\",\"locked\":true}");
+    expect_error(1, "not_host");
+    say(1, "{\"type\":\"remove\",\"id\":%lld}", id(2));
+    expect_error(1, "not_host");
+    say(1, "{\"type\":\"passcode\",\"passcode\":\"1234\"}");
+    expect_error(1, "not_host");
+    expect_none_all();
+    /* outside a room */
+    say(3, "{\"type\":\"lock\",\"locked\":true}");
+    expect_error(3, "not_in_room");
+    say(3, "{\"type\":\"remove\",\"id\":%lld}", id(0));
+    expect_error(3, "not_in_room");
+    say(3, "{\"type\":\"passcode\",\"passcode\":null}");
+    expect_error(3, "not_in_room");
+    expect_none_all();
+
+    /* the host leaves: the longest present hosts, everyone is told, the new host's copy with
+     * the passcode */
+    say(0, "{\"type\":\"leave\"}");
+    expect(0, "left");
+    expect_presence(1, "bye", "r", 0, "Anon", 2);
+    o = expect_host(1, 1);
+    assert_true(json_is_null(json_object_get(o, "passcode")));
+    expect_presence(2, "bye", "r", 0, "Anon", 2);
+    o = expect_host(2, 1);
+    assert_null(json_object_get(o, "passcode"));
+    expect_none_all();
+    /* coming back does not make 0 the host again */
+    say(0, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_meta(expect(0, "joined"), 1, false, true, false);
+    drain_all();
+    /* a member who is not the host leaving changes nothing */
+    disc(2);
+    expect_presence(0, "bye", "r", 2, "Anon", 2);
+    expect_presence(1, "bye", "r", 2, "Anon", 2);
+    expect_none_all();
+    disc(1);
+    expect_presence(0, "bye", "r", 1, "Anon", 1);
+    expect_host(0, 0);
+    expect_none_all();
+    say(0, "{\"type\":\"lock\",\"locked\":true}");
+    expect_meta(expect(0, "room"), 0, true, true, false);
+}
+
+static void test_lock(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(5, 2, "r");
+    say(0, "{\"type\":\"lock\",\"locked\":true}");
+    o = expect_host(0, 0);
+    expect_meta(o, 0, true, true, false);
+    expect_meta(expect_host(1, 0), 0, true, true, false);
+    expect_none_all();
+    /* listed: the lists show the lock */
+    expect_rooms_json("{\"rooms\":[{\"name\":\"r\",\"count\":2,\"capacity\":8,\"locked\":true,"
+                      "\"protected\":false}]}");
+    say(2, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_error(2, "room_locked");
+    expect_none_all();
+    /* a member may still "join" again; the same lock again still answers */
+    say(1, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_meta(expect(1, "joined"), 0, true, true, false);
+    say(0, "{\"type\":\"lock\",\"locked\":true}");
+    expect_host(0, 0);
+    expect_host(1, 0);
+    expect_none_all();
+    /* unlocked: open again */
+    say(0, "{\"type\":\"lock\",\"locked\":false}");
+    expect_meta(expect_host(0, 0), 0, false, true, false);
+    expect_meta(expect_host(1, 0), 0, false, true, false);
+    say(2, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_meta(expect(2, "joined"), 0, false, true, false);
+    drain_all();
+    say(0, "{\"type\":\"lock\",\"locked\":\"yes\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"lock\"}");
+    expect_error(0, "bad_field");
+    expect_none_all();
+    assert_int_equal(stats().error_by_code[PROTO_ERR_ROOM_LOCKED], 1);
+}
+
+static void test_remove(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(4, 3, "r");
+    say(0, "{\"type\":\"lock\",\"locked\":true}");
+    drain_all();
+    say(0, "{\"type\":\"remove\",\"id\":%lld}", id(1));
+    o = expect(1, "removed");
+    assert_int_equal(json_object_size(o), 2);
+    assert_string_equal(str(o, "room"), "r");
+    expect_presence(0, "bye", "r", 1, "Anon", 2);
+    expect_presence(2, "bye", "r", 1, "Anon", 2);
+    expect_none_all();
+    assert_false(hub_session_in_room(W.sess[1]));
+    /* it cannot come back while the room is locked */
+    say(1, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect_error(1, "room_locked");
+    say(1, "{\"type\":\"chat\",\"text\":\"let me in\"}");
+    expect_error(1, "not_in_room");
+    expect_none_all();
+    /* not itself, not someone elsewhere, not a stranger */
+    say(0, "{\"type\":\"remove\",\"id\":%lld}", id(0));
+    expect_error(0, "no_such_peer");
+    say(0, "{\"type\":\"remove\",\"id\":%lld}", id(1));
+    expect_error(0, "no_such_peer");
+    say(0, "{\"type\":\"remove\",\"id\":%lld}", id(3));
+    expect_error(0, "no_such_peer");
+    say(0, "{\"type\":\"remove\",\"id\":999999}");
+    expect_error(0, "no_such_peer");
+    say(0, "{\"type\":\"remove\",\"id\":\"2\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"remove\",\"id\":0}");
+    expect_error(0, "bad_field");
+    expect_none_all();
+    /* unlocked, a removed member may join again like anyone */
+    say(0, "{\"type\":\"lock\",\"locked\":false}");
+    drain_all();
+    say(1, "{\"type\":\"join\",\"room\":\"r\"}");
+    expect(1, "joined");
+    /* the last other member removed: the host stays, alone */
+    drain_all();
+    say(0, "{\"type\":\"remove\",\"id\":%lld}", id(2));
+    expect(2, "removed");
+    drain_all();
+    say(0, "{\"type\":\"remove\",\"id\":%lld}", id(1));
+    expect(1, "removed");
+    expect_presence(0, "bye", "r", 1, "Anon", 1);
+    expect_none_all();
+    assert_int_equal(stats().members, 1);
+}
+
+static void test_passcode(void **state)
+{
+    json_t *o;
+    (void)state;
+
+    scene(6, 0, NULL);
+    /* the join that creates the room sets its passcode; the host's copy carries it */
+    say(0, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\" s\\u00e9same \",\"listed\":true}");
+    o = expect(0, "joined");
+    expect_meta(o, 0, false, true, true);
+    assert_string_equal(str(o, "passcode"), " s\xc3\xa9same "); /* never trimmed */
+    expect_rooms_json("{\"rooms\":[{\"name\":\"p\",\"count\":1,\"capacity\":8,\"locked\":false,"
+                      "\"protected\":true}]}");
+    /* missing, wrong (also only by the spaces), wrong type, empty: never a hint */
+    say(1, "{\"type\":\"join\",\"room\":\"p\"}");
+    expect_error(1, "bad_passcode");
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"s\\u00e9same\"}");
+    expect_error(1, "bad_passcode");
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":null}");
+    expect_error(1, "bad_passcode");
+    expect_none_all();
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\" s\\u00e9same \"}");
+    o = expect(1, "joined");
+    expect_meta(o, 0, false, true, true);
+    assert_null(json_object_get(o, "passcode"));
+    o = expect(0, "welcome");
+    expect_meta(o, 0, false, true, true);
+    assert_null(json_object_get(o, "passcode"));
+    expect_none_all();
+
+    /* the host changes it: the members stay, only the host sees the new one */
+    say(0, "{\"type\":\"passcode\",\"passcode\":\"n3w-one\"}");
+    o = expect_host(0, 0);
+    assert_string_equal(str(o, "passcode"), "n3w-one");
+    o = expect_host(1, 0);
+    assert_null(json_object_get(o, "passcode"));
+    expect_meta(o, 0, false, true, true);
+    expect_none_all();
+    say(2, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\" s\\u00e9same \"}");
+    expect_error(2, "bad_passcode");
+    say(2, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"n3w-one\"}");
+    expect(2, "joined");
+    drain_all();
+    /* cleared: anyone may join */
+    say(0, "{\"type\":\"passcode\",\"passcode\":null}");
+    o = expect_host(0, 0);
+    assert_true(json_is_null(json_object_get(o, "passcode")));
+    expect_meta(o, 0, false, true, false);
+    drain_all();
+    say(3, "{\"type\":\"join\",\"room\":\"p\"}");
+    expect(3, "joined");
+    /* a passcode given for a room without one is simply not needed */
+    say(4, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"whatever\"}");
+    expect(4, "joined");
+    drain_all();
+
+    /* limits: 4..64 code points (64 two-byte ones are fine), no control characters */
+    char big[8 + 2 * 65 * 6];
+    size_t n = 0;
+    for (int i = 0; i < 64; i++)
+        n += (size_t)sprintf(big + n, "\\u00e9");
+    big[n] = '\0';
+    say(0, "{\"type\":\"passcode\",\"passcode\":\"%s\"}", big);
+    assert_int_equal(strlen(str(expect_host(0, 0), "passcode")), 128);
+    drain_all();
+    sprintf(big + n, "x");
+    say(0, "{\"type\":\"passcode\",\"passcode\":\"%s\"}", big);
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"passcode\",\"passcode\":\"abc\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"passcode\",\"passcode\":\"ab\\u0000cd\"}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"passcode\",\"passcode\":1234}");
+    expect_error(0, "bad_field");
+    say(0, "{\"type\":\"passcode\"}");
+    expect_error(0, "bad_field");
+    say(5, "{\"type\":\"join\",\"room\":\"q\",\"passcode\":\"abc\"}");
+    expect_error(5, "bad_field");
+    say(5, "{\"type\":\"join\",\"room\":\"q\",\"passcode\":[]}");
+    expect_error(5, "bad_field");
+    expect_none_all();
+    assert_int_equal(stats().rooms, 1);
+}
+
+/* Nobody without the passcode learns anything: the passcode is checked before the lock and the
+ * size. */
+static void test_passcode_before_lock_and_size(void **state)
+{
+    (void)state;
+
+    start(2, 100, 0, 0);
+    conn_range(0, 3);
+    say(0, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"1234\"}");
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"1234\"}");
+    drain_all();
+    say(2, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"9999\"}");
+    expect_error(2, "bad_passcode"); /* full, but that is not told */
+    say(2, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"1234\"}");
+    expect_error(2, "room_full");
+    say(0, "{\"type\":\"lock\",\"locked\":true}");
+    drain_all();
+    say(2, "{\"type\":\"join\",\"room\":\"p\"}");
+    expect_error(2, "bad_passcode");
+    say(2, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"1234\"}");
+    expect_error(2, "room_locked");
+    expect_none_all();
+}
+
+static void test_passcode_rate_limit(void **state)
+{
+    (void)state;
+
+    scene(3, 0, NULL);
+    say(0, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    say(2, "{\"type\":\"join\",\"room\":\"open\"}");
+    drain_all();
+    for (int i = 0; i < 5; i++) {
+        fake_clock += 1000;
+        say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"guess-%d\"}", i);
+        expect_error(1, "bad_passcode");
+    }
+    /* the sixth within the minute is not even checked, the right one neither */
+    for (int i = 0; i < 100; i++) {
+        say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"guess-x%d\"}", i);
+        expect_error(1, "rate_limited");
+    }
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    expect_error(1, "rate_limited");
+    /* a room without a passcode is still open to it */
+    say(1, "{\"type\":\"join\",\"room\":\"open\"}");
+    expect(1, "joined");
+    drain_all();
+    /* a minute after the first wrong one, one more try */
+    fake_clock = T0 + 1000 + 60000 - 1;
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"guess-y\"}");
+    expect_error(1, "rate_limited");
+    fake_clock += 1;
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"guess-y\"}");
+    expect_error(1, "bad_passcode");
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    expect_error(1, "rate_limited");
+    fake_clock += 1000;
+    say(1, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    expect(1, "joined");
+    expect_presence(2, "bye", "open", 1, "Anon", 1);
+    expect_presence(0, "welcome", "p", 1, "Anon", 2);
+    expect_none_all();
+    /* the limit is per session: another one has its own five */
+    assert_int_equal(stats().error_by_code[PROTO_ERR_BAD_PASSCODE], 6);
 }
 
 int main(void)
@@ -1744,6 +2178,14 @@ int main(void)
         cmocka_unit_test_teardown(test_config_defaults_and_clamps, end),
         cmocka_unit_test_teardown(test_real_clock, end),
         cmocka_unit_test_teardown(test_interleaved_chat_order, end),
+        cmocka_unit_test_teardown(test_unlisted_by_default, end),
+        cmocka_unit_test_teardown(test_create_must_be_new, end),
+        cmocka_unit_test_teardown(test_host_hand_over, end),
+        cmocka_unit_test_teardown(test_lock, end),
+        cmocka_unit_test_teardown(test_remove, end),
+        cmocka_unit_test_teardown(test_passcode, end),
+        cmocka_unit_test_teardown(test_passcode_before_lock_and_size, end),
+        cmocka_unit_test_teardown(test_passcode_rate_limit, end),
         cmocka_unit_test_teardown(test_churn, end),
     };
 

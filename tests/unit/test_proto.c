@@ -469,6 +469,99 @@ static void test_signal(void **state)
     refused("{\"type\":\"signal\",\"to\":[2],\"data\":{}}", PROTO_ERR_BAD_FIELD);
 }
 
+static void test_private_fields(void **state)
+{
+    struct proto_request req;
+    (void)state;
+
+    assert_int_equal(parse("{\"type\":\"join\",\"room\":\"r\",\"create\":true,\"listed\":false,"
+                           "\"passcode\":\" 12 34 \"}",
+                           &req),
+                     PROTO_OK);
+    assert_true(req.create);
+    assert_false(req.listed);
+    assert_string_equal(req.passcode, " 12 34 "); /* never trimmed */
+    proto_request_clear(&req);
+    assert_int_equal(parse("{\"type\":\"join\",\"room\":\"r\",\"passcode\":null}", &req), PROTO_OK);
+    assert_null(req.passcode);
+    assert_false(req.create || req.listed);
+    proto_request_clear(&req);
+    refused("{\"type\":\"join\",\"room\":\"r\",\"passcode\":\"123\"}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"join\",\"room\":\"r\",\"passcode\":\"\"}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"join\",\"room\":\"r\",\"passcode\":\"12\\n34\"}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"join\",\"room\":\"r\",\"passcode\":1234}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"join\",\"room\":\"r\",\"create\":\"true\"}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"join\",\"room\":\"r\",\"listed\":null}", PROTO_ERR_BAD_FIELD);
+    /* four code points of four bytes each pass; 65 of anything do not */
+    assert_int_equal(parse("{\"type\":\"join\",\"room\":\"r\",\"passcode\":"
+                           "\"\xf0\x9f\x8e\x89\xf0\x9f\x8e\x89\xf0\x9f\x8e\x89\xf0\x9f\x8e\x89\"}",
+                           &req),
+                     PROTO_OK);
+    proto_request_clear(&req);
+    char buf[256];
+    snprintf(buf, sizeof(buf), "{\"type\":\"passcode\",\"passcode\":\"%065d\"}", 0);
+    refused(buf, PROTO_ERR_BAD_FIELD);
+    snprintf(buf, sizeof(buf), "{\"type\":\"passcode\",\"passcode\":\"%064d\"}", 0);
+    assert_int_equal(parse(buf, &req), PROTO_OK);
+    assert_int_equal(req.type, PROTO_PASSCODE);
+    assert_int_equal(strlen(req.passcode), 64);
+    proto_request_clear(&req);
+    assert_int_equal(parse("{\"type\":\"passcode\",\"passcode\":null}", &req), PROTO_OK);
+    assert_null(req.passcode);
+    proto_request_clear(&req);
+    refused("{\"type\":\"passcode\"}", PROTO_ERR_BAD_FIELD);
+
+    assert_int_equal(parse("{\"type\":\"lock\",\"locked\":true}", &req), PROTO_OK);
+    assert_int_equal(req.type, PROTO_LOCK);
+    assert_true(req.locked);
+    proto_request_clear(&req);
+    refused("{\"type\":\"lock\"}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"lock\",\"locked\":1}", PROTO_ERR_BAD_FIELD);
+
+    assert_int_equal(parse("{\"type\":\"remove\",\"id\":42}", &req), PROTO_OK);
+    assert_int_equal(req.type, PROTO_REMOVE);
+    assert_int_equal(req.to, 42);
+    proto_request_clear(&req);
+    refused("{\"type\":\"remove\"}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"remove\",\"id\":-1}", PROTO_ERR_BAD_FIELD);
+    refused("{\"type\":\"remove\",\"id\":1.5}", PROTO_ERR_BAD_FIELD);
+    assert_string_equal(proto_error_code(PROTO_ERR_ROOM_EXISTS), "room_exists");
+    assert_string_equal(proto_error_code(PROTO_ERR_BAD_PASSCODE), "bad_passcode");
+    assert_string_equal(proto_error_code(PROTO_ERR_ROOM_LOCKED), "room_locked");
+    assert_string_equal(proto_error_code(PROTO_ERR_NOT_HOST), "not_host");
+}
+
+static void test_log_redact(void **state)
+{
+    char *s;
+    (void)state;
+
+#define REDACTS(in, out)                                                                           \
+    do {                                                                                           \
+        s = proto_log_redact((in), strlen(in));                                                    \
+        assert_non_null(s);                                                                        \
+        assert_string_equal(s, (out));                                                             \
+        free(s);                                                                                   \
+    } while (0)
+    REDACTS("{\"type\":\"join\",\"room\":\"hr-dismissal-jane\",\"passcode\":\"s3cret\"}",
+            "{\"type\":\"join\",\"room\":\"<17 B>\",\"passcode\":\"<hidden>\"}");
+    REDACTS("{\"type\":\"resume\",\"token\":\"0123456789abcdef0123456789abcdef\"}",
+            "{\"type\":\"resume\",\"token\":\"<hidden>\"}");
+    REDACTS("{\"type\":\"passcode\",\"passcode\":null}",
+            "{\"type\":\"passcode\",\"passcode\":\"<hidden>\"}");
+    REDACTS("{\"type\":\"join\",\"room\":5}", "{\"type\":\"join\",\"room\":\"<0 B>\"}");
+    /* not JSON but naming a secret: a placeholder only */
+    s = proto_log_redact("{\"passcode\":\"s3cret\",", 21);
+    assert_non_null(s);
+    assert_null(strstr(s, "s3cret"));
+    free(s);
+    /* nothing to hide: logged as it is */
+    assert_null(proto_log_redact("hello from the browser!", 23));
+    assert_null(proto_log_redact("{\"type\":\"nickname\",\"nickname\":\"Ada\"}", 36));
+    assert_null(proto_log_redact("{\"type\":\"chat\",", 15));
+#undef REDACTS
+}
+
 static void test_error_codes(void **state)
 {
     (void)state;
@@ -485,7 +578,8 @@ static void test_error_codes(void **state)
 
 static void test_build_hello(void **state)
 {
-    const struct proto_room_info rooms[] = {{"alpha", 1}, {"b\"eta", 8}};
+    const struct proto_room_info rooms[] = {{"alpha", 1, 8, false, false},
+                                            {"b\"eta", 8, 8, true, true}};
     (void)state;
 
     assert_msg(proto_hello("hello!", 1, "Anon", "t0k", NULL, 0),
@@ -494,8 +588,9 @@ static void test_build_hello(void **state)
     assert_msg(
         proto_hello("hi \xe2\x98\x83", 42, "Zo\xc3\xab", "abc", rooms, 2),
         "{\"type\":\"hello\",\"text\":\"hi \xe2\x98\x83\",\"id\":42,\"nickname\":"
-        "\"Zo\xc3\xab\",\"token\":\"abc\",\"rooms\":[{\"name\":\"alpha\",\"count\":1},{\"name\":"
-        "\"b\\\"eta\",\"count\":8}]}");
+        "\"Zo\xc3\xab\",\"token\":\"abc\",\"rooms\":[{\"name\":\"alpha\",\"count\":1,"
+        "\"capacity\":8,\"locked\":false,\"protected\":false},{\"name\":\"b\\\"eta\",\"count\":8,"
+        "\"capacity\":8,\"locked\":true,\"protected\":true}]}");
 }
 
 static void test_build_presence(void **state)
@@ -507,13 +602,27 @@ static void test_build_presence(void **state)
     assert_msg(proto_nickname("Bob"), "{\"type\":\"nickname\",\"nickname\":\"Bob\"}");
     assert_msg(proto_renamed(3, "Anon", "Bob"),
                "{\"type\":\"renamed\",\"id\":3,\"old\":\"Anon\",\"nickname\":\"Bob\"}");
-    assert_msg(proto_joined("r", 4, NULL, 0, 1),
-               "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[],\"count\":1}");
-    assert_msg(proto_joined("r", 4, members, 2, 3),
+    const struct proto_room_meta host_meta = {4, false, true, true, true, "s\xc3\xa9same"};
+    const struct proto_room_meta other_meta = {4, true, false, true, false, "never sent"};
+    const struct proto_room_meta no_pw = {4, false, false, false, true, NULL};
+    assert_msg(proto_joined("r", 4, NULL, 0, 1, &host_meta),
+               "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[],\"count\":1,"
+               "\"host\":4,\"locked\":false,\"listed\":true,\"protected\":true,"
+               "\"passcode\":\"s\xc3\xa9same\"}");
+    assert_msg(proto_joined("r", 4, NULL, 0, 1, &no_pw),
+               "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[],\"count\":1,"
+               "\"host\":4,\"locked\":false,\"listed\":false,\"protected\":false,"
+               "\"passcode\":null}");
+    assert_msg(proto_room("r", &other_meta),
+               "{\"type\":\"room\",\"room\":\"r\",\"host\":4,\"locked\":true,"
+               "\"listed\":false,\"protected\":true}");
+    assert_msg(proto_removed("r"), "{\"type\":\"removed\",\"room\":\"r\"}");
+    assert_msg(proto_joined("r", 4, members, 2, 3, &other_meta),
                "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[{\"id\":3,"
                "\"nickname\":\"Ann\",\"state\":{\"mic\":true,\"cam\":false,\"hand\":false}},"
                "{\"id\":5,\"nickname\":\"B\\\\b\",\"state\":{\"mic\":false,\"cam\":true,"
-               "\"hand\":true}}],\"count\":3}");
+               "\"hand\":true}}],\"count\":3,\"host\":4,\"locked\":true,\"listed\":false,"
+               "\"protected\":true}");
     assert_msg(proto_state(7, true, false, true),
                "{\"type\":\"state\",\"id\":7,\"mic\":true,\"cam\":false,\"hand\":true}");
     assert_msg(proto_react(7, "\xf0\x9f\x91\x8d"),
@@ -524,9 +633,10 @@ static void test_build_presence(void **state)
     assert_msg(proto_resumed(7, "Ann", NULL, "tk"),
                "{\"type\":\"resumed\",\"id\":7,\"nickname\":\"Ann\",\"room\":null,"
                "\"token\":\"tk\"}");
-    assert_msg(proto_presence("welcome", "r", 9, "Cy", 2),
-               "{\"type\":\"welcome\",\"room\":\"r\",\"id\":9,\"nickname\":\"Cy\",\"count\":2}");
-    assert_msg(proto_presence("bye", "r", 9, "Cy", 0),
+    assert_msg(proto_presence("welcome", "r", 9, "Cy", 2, &other_meta),
+               "{\"type\":\"welcome\",\"room\":\"r\",\"id\":9,\"nickname\":\"Cy\",\"count\":2,"
+               "\"host\":4,\"locked\":true,\"listed\":false,\"protected\":true}");
+    assert_msg(proto_presence("bye", "r", 9, "Cy", 0, NULL),
                "{\"type\":\"bye\",\"room\":\"r\",\"id\":9,\"nickname\":\"Cy\",\"count\":0}");
     assert_msg(proto_left("r \xc3\xa9"), "{\"type\":\"left\",\"room\":\"r \xc3\xa9\"}");
 }
@@ -573,13 +683,15 @@ static void test_build_signal(void **state)
 
 static void test_build_rooms_and_error(void **state)
 {
-    const struct proto_room_info rooms[] = {{"a", 2}, {"z z", 1}};
+    const struct proto_room_info rooms[] = {{"a", 2, 8, false, false}, {"z z", 1, 3, false, true}};
     char *s;
     (void)state;
 
     assert_msg(proto_rooms(NULL, 0), "{\"type\":\"rooms\",\"rooms\":[]}");
-    assert_msg(proto_rooms(rooms, 2), "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"a\",\"count\":2},"
-                                      "{\"name\":\"z z\",\"count\":1}]}");
+    assert_msg(proto_rooms(rooms, 2),
+               "{\"type\":\"rooms\",\"rooms\":[{\"name\":\"a\",\"count\":2,\"capacity\":8,"
+               "\"locked\":false,\"protected\":false},{\"name\":\"z z\",\"count\":1,"
+               "\"capacity\":3,\"locked\":false,\"protected\":true}]}");
     assert_msg(proto_error(PROTO_ERR_ROOM_FULL, "the room is full"),
                "{\"type\":\"error\",\"code\":\"room_full\",\"message\":\"the room is full\"}");
     assert_msg(proto_error(PROTO_ERR_RATE_LIMITED, NULL),
@@ -590,8 +702,10 @@ static void test_build_rooms_and_error(void **state)
     assert_string_equal(s, "{\"rooms\":[]}");
     free(s);
     s = proto_rooms_json(rooms, 2);
-    assert_string_equal(
-        s, "{\"rooms\":[{\"name\":\"a\",\"count\":2},{\"name\":\"z z\",\"count\":1}]}");
+    assert_string_equal(s,
+                        "{\"rooms\":[{\"name\":\"a\",\"count\":2,\"capacity\":8,\"locked\":false,"
+                        "\"protected\":false},{\"name\":\"z z\",\"count\":1,\"capacity\":3,"
+                        "\"locked\":false,\"protected\":true}]}");
     free(s);
 }
 
@@ -656,6 +770,8 @@ int main(void)
         cmocka_unit_test(test_chat_line_breaks_count),
         cmocka_unit_test(test_chat_text_plain),
         cmocka_unit_test(test_signal),
+        cmocka_unit_test(test_private_fields),
+        cmocka_unit_test(test_log_redact),
         cmocka_unit_test(test_error_codes),
         cmocka_unit_test(test_build_hello),
         cmocka_unit_test(test_build_presence),
