@@ -57,6 +57,28 @@ const SHAPES = {
   unpin: [['path', { d: 'M12 17v5M9 3h6l-1 7 4 4H6l4-4zM3 3l18 18' }]],
   full: [['path', { d: 'M8 3H5a2 2 0 0 0-2 2v3M21 8V5a2 2 0 0 0-2-2h-3M16 21h3a2 2 0 0 0 2-2v-3M3 16v3a2 2 0 0 0 2 2h3' }]],
   alert: [['path', { d: 'M12 9v4M12 17h.01M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z' }]],
+  lock: [
+    ['rect', { x: 4, y: 11, width: 16, height: 10, rx: 2 }],
+    ['path', { d: 'M8 11V7a4 4 0 0 1 8 0v4' }],
+  ],
+  unlock: [
+    ['rect', { x: 4, y: 11, width: 16, height: 10, rx: 2 }],
+    ['path', { d: 'M8 11V7a4 4 0 0 1 7.8-1.2' }],
+  ],
+  key: [
+    ['circle', { cx: 7.5, cy: 15.5, r: 4.5 }],
+    ['path', { d: 'm10.7 12.3 9.8-9.8M16 7l3 3M19 4l2 2' }],
+  ],
+  'user-x': [
+    ['path', { d: 'M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2' }],
+    ['circle', { cx: 9, cy: 7, r: 4 }],
+    ['path', { d: 'm17 8 5 5M22 8l-5 5' }],
+  ],
+  'video-plus': [
+    ['path', { d: 'm16 13 5.2 3.5a.5.5 0 0 0 .8-.4V7.9a.5.5 0 0 0-.8-.4L16 10.5' }],
+    ['rect', { x: 2, y: 6, width: 14, height: 12, rx: 2 }],
+    ['path', { d: 'M9 9v6M6 12h6' }],
+  ],
   bars: [
     ['rect', { x: 3, y: 15, width: 4, height: 6, rx: 1, class: 'fill bar1' }],
     ['rect', { x: 10, y: 10, width: 4, height: 11, rx: 1, class: 'fill bar2' }],

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Entry point: wires the socket to the screens (home, pre-join, call, "you left") and holds the
-// session: own id, nickname, resume token, current room and its members with their states.
+// Entry point: wires the socket to the screens (home, pre-join, call, "you left", "you were
+// removed") and holds the session: own id, nickname, resume token, current room, its host, lock
+// and passcode, and its members with their states.
 // The call survives a dropped socket: peer connections and tiles stay, one banner shows, and
 // the session is resumed with its token (or joined afresh when the server forgot it).
 
@@ -8,10 +9,13 @@ import { byId, el } from './dom.js';
 import { HuddleSocket } from './socket.js';
 import { RoomList } from './rooms.js';
 import { ChatLog } from './chat.js';
-import { readInvite, inviteUrl, clearInvite } from './invite.js';
+import {
+  readInvite, inviteUrl, clearInvite, clearHash, parseJoinInput, passcodeProblem, knownPasscode, rememberPasscode,
+} from './invite.js';
+import { newMeetingName } from './names.js';
 import { Meeting, serverConfig } from './meeting.js';
 import { PreJoin } from './prejoin.js';
-import { fillIcons } from './icons.js';
+import { fillIcons, setIcon } from './icons.js';
 import { friendlyError } from './errors.js';
 import { chime, audioContext } from './audio.js';
 import { SidePanel, codePoints } from './panel.js';
@@ -22,6 +26,9 @@ const ALERT_MS = 10000;
 const NICK_MAX = 32;
 const REACTIONS = ['👍', '❤️', '😂', '😮', '👏', '🎉', '🙏', '✋'];
 const SIGNAL_QUEUE_MAX = 500;
+// Join refusals the pre-join screen explains (a passcode, a lock, a taken name).
+const JOIN_REFUSALS = new Set(['bad_passcode', 'room_locked', 'room_exists']);
+const ROOM_MAX = 64;
 
 fillIcons();
 
@@ -40,6 +47,12 @@ const ui = {
   roomEmpty: byId('room-empty'),
   joinForm: byId('join-form'),
   roomInput: byId('room-input'),
+  newBtn: byId('new-btn'),
+  createForm: byId('create-form'),
+  createName: byId('create-name'),
+  createListed: byId('create-listed'),
+  createPasscode: byId('create-passcode'),
+  createCancel: byId('create-cancel'),
   prejoin: byId('prejoin'),
   prejoinForm: byId('prejoin-form'),
   prejoinBack: byId('prejoin-back'),
@@ -54,6 +67,17 @@ const ui = {
   room: byId('room'),
   roomTitle: byId('room-title'),
   roomName: byId('room-name'),
+  lockMark: byId('lock-mark'),
+  lockPill: byId('lock-pill'),
+  lockedNote: byId('locked-note'),
+  hostControls: byId('host-controls'),
+  lockBtn: byId('lock-btn'),
+  passcodeForm: byId('passcode-form'),
+  passcodeInput: byId('passcode-input'),
+  passcodeHint: byId('passcode-hint'),
+  passcodeClear: byId('passcode-clear'),
+  menuLock: byId('menu-lock'),
+  menuLockLabel: byId('menu-lock-label'),
   clock: byId('clock'),
   banner: byId('net-banner'),
   bannerText: byId('net-banner-text'),
@@ -80,7 +104,7 @@ const ui = {
 const params = new URLSearchParams(location.search);
 const debug = params.get('debug') === '1';
 const socket = new HuddleSocket();
-const rooms = new RoomList(ui.roomList, ui.roomEmpty, (name) => openPreJoin(name));
+const rooms = new RoomList(ui.roomList, ui.roomEmpty, (name, info) => openPreJoin(name, { protected: info.protected }));
 const chat = new ChatLog(ui.chatLog);
 const meeting = new Meeting({ send: (message) => sendSignal(message), onProblem: (text) => showAlert(text) });
 const prejoin = new PreJoin(meeting);
@@ -89,9 +113,13 @@ const panel = new SidePanel({
   send: (message, context) => send(message, context),
   showAlert: (text) => showAlert(text),
   people: () => [
-    { key: 'self', nickname: state.nickname, self: true, tile: meeting.grid.self() },
-    ...[...state.members].map(([id, m]) => ({ key: id, nickname: m.nickname, self: false, tile: meeting.grid.get(id) })),
+    { key: 'self', nickname: state.nickname, self: true, host: isHost(), tile: meeting.grid.self() },
+    ...[...state.members].map(([id, m]) => ({ key: id, nickname: m.nickname, self: false, host: id === state.host, tile: meeting.grid.get(id) })),
   ],
+  isHost: () => isHost(),
+  onRemove: (id) => {
+    if (send({ type: 'remove', id }, 'remove')) state.removing = id;
+  },
   onChange: () => {
     updateTitle();
     meeting.grid.layout();
@@ -112,7 +140,17 @@ const state = {
   invite: readInvite(),
   members: new Map(), // id -> {nickname, state: {mic, cam, hand}}
   count: 0,
-  roomCounts: new Map(), // open rooms' head counts, for the pre-join screen
+  roomInfo: new Map(), // listed rooms: name -> {count, capacity, locked, protected}, for the pre-join screen
+  host: null, // the room's host (an id)
+  locked: false,
+  listed: false,
+  protected: false, // the room has a passcode
+  passcode: null, // the room's passcode as far as we know: the host's current one, or the one we joined with
+  joinPasscode: null, // the passcode sent with the pending join
+  create: null, // the meeting being started: {listed, passcode, generated (the name was made up here)}
+  generatedName: '', // the name the create form proposed
+  removing: null, // the member the host just removed (for the notice)
+  passcodeSent: false, // the host just changed the passcode (for the confirmation)
   hand: false,
   context: '', // what the last request was, for error wording: 'join' | 'chat' | 'nickname'
   signalQueue: [], // signals written while the socket was down (sent after a resume)
@@ -219,12 +257,120 @@ function rememberedName() {
 
 let prejoinRoom = '';
 
-function openPreJoin(name) {
+/**
+ * The pre-join screen for `name`. `creating`: the meeting of state.create is being started;
+ * `protected`: the room list says it needs a passcode (asked for unless this tab knows it).
+ */
+function openPreJoin(name, { creating = false, protected: guarded = false } = {}) {
   const room = name.trim();
   if (room === '') return;
+  if (!creating) state.create = null;
   prejoinRoom = room;
   showView('prejoin');
-  prejoin.open(room, rememberedName(), state.roomCounts.get(room) ?? 0);
+  const info = state.roomInfo.get(room);
+  const known = knownPasscode(room);
+  const summary = !state.create
+    ? ''
+    : `${state.create.listed ? 'Listed on the home page: anyone can join.' : 'Private: only people with the link can join.'}${state.create.passcode ? ' Passcode required.' : ''}`;
+  prejoin.open(room, rememberedName(), info ? info.count : null, {
+    creating,
+    summary,
+    askPasscode: !creating && (guarded || info?.protected === true) && known === null,
+    passcode: known ?? '',
+  });
+}
+
+/** The home screen's "New meeting" options, with a freshly made-up name. */
+function openCreate(open = true) {
+  ui.createForm.hidden = !open;
+  ui.newBtn.setAttribute('aria-expanded', String(open));
+  if (!open) return;
+  state.generatedName = newMeetingName();
+  ui.createName.value = state.generatedName;
+  ui.createListed.checked = false;
+  ui.createPasscode.value = '';
+  ui.createName.focus();
+  ui.createName.select();
+}
+
+/** We are the host of the room we are in. */
+function isHost() {
+  return state.room !== null && state.host !== null && state.host === state.id;
+}
+
+/** Shows the room's host, lock and passcode: the lock marks, host controls, people panel. */
+function renderRoomState() {
+  const host = isHost();
+  ui.room.dataset.locked = String(state.locked);
+  ui.room.dataset.host = String(host);
+  ui.room.dataset.protected = String(state.protected);
+  ui.lockMark.hidden = !state.locked;
+  ui.lockPill.hidden = !state.locked;
+  ui.lockedNote.hidden = !state.locked || host;
+  ui.hostControls.hidden = !host;
+  ui.lockBtn.setAttribute('aria-checked', String(state.locked));
+  ui.lockBtn.querySelector('.host-hint').textContent = state.locked ? 'On: nobody new can join' : 'Off: people with the link can join';
+  setIcon(ui.lockBtn.querySelector('.ico'), state.locked ? 'lock' : 'unlock');
+  ui.menuLock.hidden = !host;
+  ui.menuLockLabel.textContent = state.locked ? 'Unlock meeting' : 'Lock meeting';
+  setIcon(ui.menuLock.querySelector('.ico'), state.locked ? 'unlock' : 'lock');
+  if (document.activeElement !== ui.passcodeInput) ui.passcodeInput.value = host ? state.passcode ?? '' : '';
+  ui.passcodeClear.hidden = !state.protected;
+  ui.passcodeHint.textContent = state.protected
+    ? 'New people need it to join. Your invite link includes it.'
+    : 'None: anyone with the link can join.';
+  refreshPeople();
+}
+
+/** Takes the room fields of a joined, welcome or room message; `announce`: say what changed. */
+function applyRoom(msg, announce = false) {
+  const before = { host: state.host, locked: state.locked, protected: state.protected };
+  if (Number.isInteger(msg.host)) state.host = msg.host;
+  if (typeof msg.locked === 'boolean') state.locked = msg.locked;
+  if (typeof msg.listed === 'boolean') state.listed = msg.listed;
+  if (typeof msg.protected === 'boolean') state.protected = msg.protected;
+  if (Object.hasOwn(msg, 'passcode') && (msg.passcode === null || typeof msg.passcode === 'string')) {
+    state.passcode = msg.passcode; // the host's copy
+  } else if (!state.protected || (announce && !before.protected)) {
+    state.passcode = null; // none, or a new one we were not told
+  }
+  if (state.room !== null && (isHost() || !state.protected)) rememberPasscode(state.room, state.passcode);
+  renderRoomState();
+  if (!announce) return;
+  if (before.host !== null && state.host !== before.host) {
+    if (isHost()) {
+      toast('You are now the host');
+      chat.notice('You are now the host.');
+    } else {
+      const name = state.members.get(state.host)?.nickname ?? 'Someone';
+      toast(`${name} is now the host`);
+      chat.notice(`${name} is now the host.`);
+    }
+  }
+  if (state.locked !== before.locked) {
+    const who = isHost() ? 'You' : 'The host';
+    chat.notice(state.locked ? `${who} locked the meeting: nobody new can join.` : `${who} unlocked the meeting.`);
+    toast(state.locked ? `${who} locked the meeting` : `${who} unlocked the meeting`);
+  }
+  if (state.protected !== before.protected && !isHost()) {
+    chat.notice(state.protected ? 'The host set a passcode for new people.' : 'The host removed the passcode.');
+  }
+  if (state.passcodeSent && isHost()) {
+    state.passcodeSent = false;
+    toast(state.protected ? 'Passcode saved' : 'Passcode removed');
+    chat.notice(state.protected ? 'You set a passcode: new people need it to join.' : 'You removed the passcode.');
+  }
+}
+
+function resetRoomState() {
+  state.host = null;
+  state.locked = false;
+  state.listed = false;
+  state.protected = false;
+  state.passcode = null;
+  state.removing = null;
+  state.passcodeSent = false;
+  renderRoomState();
 }
 
 function notify(title, body) {
@@ -270,16 +416,75 @@ function setNickname(nickname) {
   return send({ type: 'nickname', nickname }, 'nickname');
 }
 
-/** Sends the join for `name` (the nickname first when it changed). */
-function joinRoom(name, nickname = null) {
+/**
+ * Sends the join for `name` (the nickname first when it changed). `passcode`: the one to send
+ * (default: the one this tab knows for the room); `create`: the room must be new, `listed`: and
+ * shown in the room lists.
+ */
+function joinRoom(name, nickname = null, { passcode, create = false, listed = false } = {}) {
   const room = name.trim();
   if (room === '') return false;
   if (nickname !== null && nickname !== state.nickname) {
     if (!setNickname(nickname)) return false;
   }
-  if (!send({ type: 'join', room }, 'join')) return false;
+  let pw = passcode !== undefined ? passcode : knownPasscode(room);
+  if (pw && passcodeProblem(pw)) pw = null; // e.g. a hand-edited link: the server would refuse the field
+  const message = { type: 'join', room };
+  if (pw) message.passcode = pw;
+  if (create) message.create = true;
+  if (listed) message.listed = true;
+  if (!send(message, 'join')) return false;
   state.pendingRoom = room;
+  state.joinPasscode = pw || null;
   return true;
+}
+
+/** The server refused the pending join with `code`: say why where the user can act on it. */
+function joinRefused(code) {
+  const room = state.pendingRoom;
+  const create = state.create;
+  if (code === 'room_exists' && create && create.generated) {
+    // A made-up name that happens to be taken (or a double click): make up another.
+    const next = newMeetingName();
+    prejoinRoom = next;
+    prejoin.setRoom(next);
+    updateTitle();
+    joinRoom(next, null, { create: true, listed: create.listed, passcode: create.passcode });
+    return;
+  }
+  const tried = state.joinPasscode !== null;
+  state.pendingRoom = null;
+  state.joinPasscode = null;
+  state.create = null;
+  if (state.room !== null) {
+    showAlert(friendlyError(code, 'join'));
+    return;
+  }
+  if (code === 'room_exists') {
+    meeting.end();
+    showView('home');
+    openCreate(true);
+    ui.createName.value = room;
+    ui.createName.select();
+    showAlert(friendlyError(code, 'join'));
+    return;
+  }
+  if (state.carry || state.view !== 'prejoin') {
+    // An invite link that joins at once, or a rejoin after a server restart: to the pre-join screen.
+    state.carry = false;
+    meeting.end();
+    openPreJoin(room);
+  }
+  if (code === 'bad_passcode') {
+    if (tried) rememberPasscode(room, null);
+    prejoin.askPasscode(tried ? 'Wrong passcode. Try again.' : 'This meeting needs a passcode.', tried);
+  } else if (code === 'room_locked') {
+    meeting.end(); // nobody knows how long it stays locked: camera and microphone off
+    prejoin.refuse(friendlyError(code, 'join'));
+  } else {
+    meeting.end();
+    prejoin.refuse(friendlyError(code, tried || prejoin.asksPasscode ? 'passcode' : 'join'));
+  }
 }
 
 function leaveRoom() {
@@ -287,10 +492,12 @@ function leaveRoom() {
   if (!send({ type: 'leave' })) onLeft();
 }
 
-function onLeft() {
+/** Out of the room: `mode` 'left' (we left) or 'removed' (the host removed us: no way back in from here). */
+function onLeft(mode = 'left') {
   const room = state.room ?? state.lastRoom;
   state.room = null;
   state.pendingRoom = null;
+  state.create = null;
   state.members.clear();
   setHand(false);
   state.hand = false;
@@ -298,7 +505,18 @@ function onLeft() {
   chat.clear();
   panel.reset();
   clearInvite();
-  ui.leftRoom.textContent = room ? `You were in ${room}.` : '';
+  resetRoomState();
+  const removed = mode === 'removed';
+  ui.left.dataset.mode = mode;
+  ui.leftTitle.textContent = removed ? 'You were removed from the meeting' : 'You left the meeting';
+  ui.leftRoom.textContent = !room ? '' : removed ? `The host removed you from ${room}.` : `You were in ${room}.`;
+  ui.rejoin.hidden = removed;
+  ui.homeBtn.textContent = removed ? 'Back to home' : 'Return to home screen';
+  if (removed) {
+    state.lastRoom = null;
+    state.resumeToken = null;
+    state.carry = false;
+  }
   showView('left');
   ui.leftTitle.focus();
   socket.send({ type: 'list' });
@@ -350,10 +568,8 @@ const handlers = {
     if (typeof msg.token === 'string') state.token = msg.token;
     for (const message of state.signalQueue.splice(0)) socket.send(message);
     if (msg.room === null && state.room !== null) {
-      // The server lost our room: join afresh.
-      const again = state.room;
-      state.room = null;
-      joinRoom(again);
+      // Our session is alive but in no room: the host removed us while we were away.
+      onLeft('removed');
     }
     showConnState();
     sendState(true);
@@ -378,6 +594,14 @@ const handlers = {
     state.lastRoom = msg.room;
     state.pendingRoom = null;
     state.id = msg.id ?? state.id;
+    if (!again) {
+      // A fresh join: the passcode we joined with is the one we know (the host's copy says it).
+      state.passcode = msg.protected === true ? state.joinPasscode : null;
+      if (state.joinPasscode !== null && msg.protected === true) rememberPasscode(msg.room, state.joinPasscode);
+    }
+    state.joinPasscode = null;
+    state.create = null;
+    applyRoom(msg);
     ui.room.dataset.room = msg.room;
     ui.roomName.textContent = msg.room;
     ui.roomTitle.textContent = `Meeting ${msg.room}`;
@@ -422,6 +646,7 @@ const handlers = {
   welcome(msg) {
     if (msg.room !== state.room) return;
     state.members.set(msg.id, { nickname: msg.nickname, state: null });
+    applyRoom(msg, true);
     setCount(msg.count);
     const back = meeting.carrying(msg.nickname); // back after a server restart: no fanfare
     meeting.welcome(msg.id, msg.nickname);
@@ -437,7 +662,9 @@ const handlers = {
     if (msg.room !== state.room) return;
     state.members.delete(msg.id);
     setCount(msg.count);
-    chat.notice(`${msg.nickname} left`);
+    const removed = msg.id === state.removing;
+    if (removed) state.removing = null;
+    chat.notice(removed ? `You removed ${msg.nickname}` : `${msg.nickname} left`);
     meeting.bye(msg.id);
     chime('leave');
     refreshPeople();
@@ -477,6 +704,16 @@ const handlers = {
     onLeft();
   },
 
+  room(msg) {
+    if (msg.room !== state.room) return;
+    applyRoom(msg, true);
+  },
+
+  removed(msg) {
+    if (state.room === null || (typeof msg.room === 'string' && msg.room !== state.room)) return;
+    onLeft('removed');
+  },
+
   signal(msg) {
     if (state.room !== null) meeting.signal(msg.from, msg.data);
   },
@@ -513,6 +750,11 @@ const handlers = {
       return;
     }
     if (code === 'not_in_room' && state.context !== 'chat') return;
+    if (state.pendingRoom !== null && (JOIN_REFUSALS.has(code) || (code === 'rate_limited' && state.context === 'join'))) {
+      joinRefused(code);
+      return;
+    }
+    if (code === 'bad_field' && state.context === 'passcode') state.passcodeSent = false;
     const context = state.pendingRoom !== null && (code === 'room_full' || code === 'bad_field') ? 'join' : state.context;
     if (context === 'join') {
       state.pendingRoom = null;
@@ -527,8 +769,9 @@ const handlers = {
 };
 
 function countRooms(list) {
-  state.roomCounts = new Map((Array.isArray(list) ? list : []).map((r) => [r.name, r.count]));
-  if (state.view === 'prejoin') prejoin.setCount(state.roomCounts.get(prejoinRoom) ?? 0);
+  state.roomInfo = new Map((Array.isArray(list) ? list : []).filter((r) => r && typeof r.name === 'string').map((r) => [r.name, r]));
+  const info = state.roomInfo.get(prejoinRoom);
+  if (state.view === 'prejoin') prejoin.setCount(info ? info.count : null);
 }
 
 /** A new session (first connection, or the server forgot the old one). */
@@ -539,13 +782,18 @@ function startSession(msg) {
   if (state.wantedNick !== null && state.wantedNick !== state.nickname) setNickname(state.wantedNick);
   const again = state.room ?? state.pendingRoom;
   if (again !== null) {
+    // The server forgot the room (a restart): whoever is back first makes it again, with the
+    // passcode we know and as listed as it was.
+    const inRoom = state.room !== null;
+    const passcode = (inRoom ? state.passcode : state.create?.passcode ?? state.joinPasscode) ?? undefined;
+    const listed = inRoom ? state.listed : state.create?.listed === true;
     state.carry = meeting.inCall;
     state.room = null;
-    joinRoom(again);
+    joinRoom(again, null, { passcode, listed });
     return;
   }
   const { room, name } = state.invite;
-  state.invite = { room: null, name: null };
+  state.invite = { room: null, name: null, passcode: null };
   if (room !== null && name !== null) {
     // The invite contract: /?room=NAME&name=NICK joins at once with the default devices.
     setNickname(name);
@@ -598,11 +846,54 @@ window.addEventListener('pageshow', (ev) => {
 
 ui.nickInput.value = store.get('name');
 
-ui.joinForm.addEventListener('submit', (ev) => {
-  ev.preventDefault();
+function keepName() {
   const name = ui.nickInput.value.trim();
   if (name !== '') store.set('name', name);
-  openPreJoin(ui.roomInput.value);
+}
+
+// "Join a meeting": a name, or a pasted invite link (its passcode is kept for this tab).
+ui.joinForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  keepName();
+  const target = parseJoinInput(ui.roomInput.value);
+  if (target.error) {
+    showAlert(target.error);
+    return;
+  }
+  if (codePoints(target.room) > ROOM_MAX) {
+    showAlert(friendlyError('bad_field', 'join'));
+    return;
+  }
+  if (target.passcode) rememberPasscode(target.room, target.passcode);
+  if (target.room !== ui.roomInput.value.trim()) ui.roomInput.value = target.room; // no passcode left on screen
+  openPreJoin(target.room);
+});
+
+// "New meeting": a made-up name (or the user's own), unlisted unless asked, optional passcode.
+ui.newBtn.addEventListener('click', () => openCreate(ui.createForm.hidden));
+ui.createCancel.addEventListener('click', () => {
+  openCreate(false);
+  ui.newBtn.focus();
+});
+ui.createForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  keepName();
+  const room = ui.createName.value.trim();
+  if (room === '' || codePoints(room) > ROOM_MAX) {
+    showAlert(friendlyError('bad_field', 'join'));
+    return;
+  }
+  const passcode = ui.createPasscode.value;
+  if (passcode !== '') {
+    const problem = passcodeProblem(passcode);
+    if (problem) {
+      showAlert(problem);
+      ui.createPasscode.focus();
+      return;
+    }
+  }
+  state.create = { listed: ui.createListed.checked, passcode: passcode === '' ? null : passcode, generated: room === state.generatedName };
+  openPreJoin(room, { creating: true });
 });
 
 ui.prejoinForm.addEventListener('submit', (ev) => {
@@ -616,11 +907,26 @@ ui.prejoinForm.addEventListener('submit', (ev) => {
   ui.nickInput.value = name;
   audioContext(); // unlock sound with this click
   if (typeof Notification === 'function' && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
-  if (joinRoom(prejoinRoom, name)) prejoin.busy(true);
+  let options;
+  if (state.create) {
+    options = { create: true, listed: state.create.listed, passcode: state.create.passcode };
+  } else if (prejoin.asksPasscode) {
+    const typed = prejoin.passcode;
+    const problem = typed === null ? 'Enter the passcode to join.' : passcodeProblem(typed);
+    if (problem) {
+      prejoin.askPasscode(problem, true);
+      return;
+    }
+    options = { passcode: typed };
+  } else {
+    options = {};
+  }
+  if (joinRoom(prejoinRoom, name, options)) prejoin.busy(true);
 });
 
 ui.prejoinBack.addEventListener('click', () => {
   clearInvite();
+  state.create = null;
   goHome();
 });
 
@@ -644,6 +950,40 @@ ui.rawForm.addEventListener('submit', (ev) => {
 });
 
 ui.leaveBtn.addEventListener('click', leaveRoom);
+
+/* ---- host controls ---- */
+
+function toggleLock() {
+  if (isHost()) send({ type: 'lock', locked: !state.locked }, 'lock');
+}
+ui.lockBtn.addEventListener('click', toggleLock);
+ui.menuLock.addEventListener('click', () => {
+  closeMenu();
+  toggleLock();
+});
+ui.passcodeForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const passcode = ui.passcodeInput.value;
+  if (passcode === '') {
+    if (state.protected && send({ type: 'passcode', passcode: null }, 'passcode')) state.passcodeSent = true;
+    return;
+  }
+  const problem = passcodeProblem(passcode);
+  if (problem) {
+    showAlert(problem);
+    return;
+  }
+  if (send({ type: 'passcode', passcode }, 'passcode')) {
+    state.passcodeSent = true;
+    ui.passcodeInput.blur();
+  }
+});
+ui.passcodeClear.addEventListener('click', () => {
+  if (send({ type: 'passcode', passcode: null }, 'passcode')) {
+    state.passcodeSent = true;
+    ui.passcodeInput.value = '';
+  }
+});
 ui.alertClose.addEventListener('click', () => {
   ui.alert.hidden = true;
 });
@@ -669,7 +1009,7 @@ for (const emoji of REACTIONS) {
 }
 
 async function copyInvite() {
-  const link = inviteUrl(state.room);
+  const link = inviteUrl(state.room, state.protected ? state.passcode : null);
   ui.inviteLink.value = link;
   ui.inviteCopied.hidden = false;
   try {
@@ -720,8 +1060,13 @@ function tick() {
 tick();
 setInterval(tick, 15000);
 
+// A passcode in the fragment is kept for this tab and taken out of the address bar at once.
+if (state.invite.room !== null && state.invite.passcode !== null) rememberPasscode(state.invite.room, state.invite.passcode);
+clearHash();
+
 ui.greeting.textContent = '';
 panel.open(null);
+resetRoomState();
 showView('home');
 serverConfig();
 socket.connect();

@@ -3,7 +3,7 @@
 // (a counter before the 2,000 limit, Enter sends, the text stays until the server echoes it).
 
 import { byId } from './dom.js';
-import { renderPeople } from './people.js';
+import { PeopleList } from './people.js';
 
 const CHAT_MAX = 2000; // code points, as the server counts
 const CHAT_WARN = 1800;
@@ -17,6 +17,8 @@ export class SidePanel {
   #send;
   #showAlert;
   #people;
+  #isHost;
+  #peopleList;
   #onChange;
   #sentChat = null; // the text sent and not yet echoed
   current = null; // 'chat' | 'people' | null
@@ -24,14 +26,16 @@ export class SidePanel {
 
   /**
    * `chat`: the ChatLog; `send(obj, context)` to the server (false when offline);
-   * `showAlert(text)`; `people()`: [{key, nickname, self, tile}]; `onChange()`: the panel or
-   * the unread count changed (title, layout).
+   * `showAlert(text)`; `people()`: [{key, nickname, self, host, tile}]; `isHost()`: we may
+   * remove members; `onRemove(id, nickname)`: the host confirmed a removal; `onChange()`: the
+   * panel or the unread count changed (title, layout).
    */
-  constructor({ chat, send, showAlert, people, onChange }) {
+  constructor({ chat, send, showAlert, people, isHost = () => false, onRemove = () => {}, onChange }) {
     this.#chat = chat;
     this.#send = send;
     this.#showAlert = showAlert;
     this.#people = people;
+    this.#isHost = isHost;
     this.#onChange = onChange;
     this.#ui = {
       side: byId('side'),
@@ -47,6 +51,7 @@ export class SidePanel {
       input: byId('chat-input'),
       count: byId('chat-count'),
     };
+    this.#peopleList = new PeopleList(this.#ui.peopleList, { onRemove });
     this.#wire();
     setInterval(() => this.refreshPeople(), PEOPLE_REFRESH_MS);
   }
@@ -107,10 +112,11 @@ export class SidePanel {
     this.#sentChat = null;
     this.setUnread(0);
     this.open(null);
+    this.#peopleList.clear();
   }
 
   refreshPeople() {
-    if (this.current === 'people') renderPeople(this.#ui.peopleList, this.#people());
+    if (this.current === 'people') this.#peopleList.render(this.#people(), { canRemove: this.#isHost() });
   }
 
   #renderCount() {

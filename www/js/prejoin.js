@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The pre-join screen: camera preview, microphone level, camera/microphone/speaker pickers,
 // "join with microphone off / camera off" toggles and the name. The media it opens is the
-// call's own LocalMedia, so joining keeps the preview's devices and toggles.
+// call's own LocalMedia, so joining keeps the preview's devices and toggles. For a meeting with
+// a passcode it asks for the passcode (after the server said it is needed or wrong), and it
+// says why a join was refused (locked, too many wrong passcodes) without leaving the screen.
 
 import { byId } from './dom.js';
 import { showToggle } from './icons.js';
@@ -17,6 +19,7 @@ export class PreJoin {
   #meterTrack = null;
   #active = false;
   #onChange;
+  #creating = false;
 
   /** `meeting`: the Meeting whose media is previewed. */
   constructor(meeting) {
@@ -31,6 +34,11 @@ export class PreJoin {
       cam: byId('pj-cam'),
       note: byId('prejoin-note'),
       room: byId('prejoin-room'),
+      verb: byId('prejoin-verb'),
+      refused: byId('prejoin-refused'),
+      passField: byId('prejoin-pass-field'),
+      passInput: byId('prejoin-passcode'),
+      passHint: byId('prejoin-pass-hint'),
       count: byId('prejoin-count'),
       name: byId('prejoin-name'),
       camera: byId('pj-camera'),
@@ -45,15 +53,32 @@ export class PreJoin {
     this.#wire();
   }
 
-  /** Shows the screen for `room` with `name`; opens camera and microphone for the preview. */
-  async open(room, name, count) {
+  /**
+   * Shows the screen for `room` with `name`; opens camera and microphone for the preview.
+   * `count`: the people in it when the room is listed, else null (unknown). `creating`: a new
+   * meeting (`summary` says how it is set up); `askPasscode`: the room is known to need one
+   * (prefilled with `passcode`).
+   */
+  async open(room, name, count, { creating = false, summary = '', askPasscode = false, passcode = '' } = {}) {
     const ui = this.#ui;
     this.#active = true;
+    this.#creating = creating;
     ui.room.textContent = room;
-    this.setCount(count);
+    ui.verb.textContent = creating ? 'Ready to start' : 'Ready to join';
+    if (creating) {
+      ui.count.textContent = summary;
+      ui.count.hidden = summary === '';
+    } else {
+      this.setCount(count);
+    }
     ui.name.value = name;
-    ui.join.disabled = false;
-    ui.join.textContent = 'Join now';
+    ui.refused.hidden = true;
+    ui.refused.textContent = '';
+    ui.passField.hidden = true;
+    ui.passInput.value = passcode ?? '';
+    ui.passInput.removeAttribute('aria-invalid');
+    if (askPasscode) this.askPasscode('This meeting needs a passcode.', false, false);
+    this.busy(false);
     const media = this.#meeting.media;
     media.addEventListener('change', this.#onChange);
     this.#render();
@@ -73,20 +98,67 @@ export class PreJoin {
     this.#ui.video.srcObject = null;
   }
 
+  /** The people in a listed room; null (an unlisted room, or not listed yet): nothing said. */
   setCount(count) {
-    const others = Number.isInteger(count) ? count : 0;
-    this.#ui.count.textContent =
-      others === 0 ? 'No one else is here yet.' : others === 1 ? '1 person is in this meeting.' : `${others} people are in this meeting.`;
+    if (this.#creating) return;
+    const ui = this.#ui;
+    ui.count.hidden = !Number.isInteger(count);
+    if (!Number.isInteger(count)) return;
+    ui.count.textContent =
+      count === 0 ? 'No one else is here yet.' : count === 1 ? '1 person is in this meeting.' : `${count} people are in this meeting.`;
+  }
+
+  /** A new name for the meeting being created (the first one was taken). */
+  setRoom(room) {
+    this.#ui.room.textContent = room;
   }
 
   /** Joining: the button says so until the server answers. */
   busy(on) {
     this.#ui.join.disabled = on;
-    this.#ui.join.textContent = on ? 'Joining…' : 'Join now';
+    this.#ui.join.textContent = on ? (this.#creating ? 'Starting…' : 'Joining…') : this.#creating ? 'Start meeting' : 'Join now';
+    if (on) this.#ui.refused.hidden = true;
+  }
+
+  /** Shows the passcode field with `message`; `wrong`: the last one was refused. */
+  askPasscode(message, wrong, focus = true) {
+    const ui = this.#ui;
+    this.#creating = false;
+    this.busy(false);
+    ui.passField.hidden = false;
+    ui.passHint.textContent = message;
+    ui.passHint.classList.toggle('field-error', wrong);
+    if (wrong) ui.passInput.setAttribute('aria-invalid', 'true');
+    else ui.passInput.removeAttribute('aria-invalid');
+    if (focus) {
+      ui.passInput.focus();
+      ui.passInput.select();
+    }
+  }
+
+  /** The join was refused for a reason the user cannot fix here (`text` says which). */
+  refuse(text) {
+    const ui = this.#ui;
+    this.#creating = false;
+    this.busy(false);
+    ui.join.textContent = 'Try again';
+    ui.refused.textContent = text;
+    ui.refused.hidden = false;
   }
 
   get name() {
     return this.#ui.name.value.trim();
+  }
+
+  /** The passcode typed (not trimmed), or null when the field is not shown or empty. */
+  get passcode() {
+    const ui = this.#ui;
+    return ui.passField.hidden || ui.passInput.value === '' ? null : ui.passInput.value;
+  }
+
+  /** True while the passcode field is shown. */
+  get asksPasscode() {
+    return !this.#ui.passField.hidden;
   }
 
   #render() {

@@ -33,6 +33,25 @@ export async function joinRoom(page, room) {
   await waitInRoom(page, room);
 }
 
+/**
+ * Starts a new meeting from the home screen ("New meeting"): `room` replaces the made-up name
+ * when given, `listed` ticks "List this meeting publicly", `passcode` sets one. Goes through the
+ * pre-join screen and resolves to the meeting's name once in the call.
+ */
+export async function createMeeting(page, { room, listed = false, passcode } = {}) {
+  await page.click('#new-btn');
+  await page.locator('#create-form').waitFor({ timeout: WAIT_MS });
+  if (room !== undefined) await page.fill('#create-name', room);
+  if (listed) await page.check('#create-listed');
+  if (passcode !== undefined) await page.fill('#create-passcode', passcode);
+  await page.click('#create-start');
+  await joinFromPreJoin(page);
+  await page.locator('#room:not([hidden])').waitFor({ timeout: WAIT_MS });
+  const name = await page.getAttribute('#room', 'data-room');
+  await waitInRoom(page, name);
+  return name;
+}
+
 /** Waits until the call screen shows `room` (with `count` people, within `ms`); resolves to the count. */
 export async function waitInRoom(page, room, count, ms = WAIT_MS) {
   const sel = count === undefined ? `#room[data-room="${room}"]` : `#room[data-room="${room}"][data-count="${count}"]`;
