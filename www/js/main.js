@@ -234,6 +234,7 @@ function showView(view) {
   document.body.classList.toggle('in-call', view === 'room');
   if (view !== 'prejoin') prejoin.close();
   if (view !== 'room') closeMenu();
+  if (view === 'room') openCreate(false);
   updateTitle();
 }
 
@@ -283,6 +284,7 @@ function openPreJoin(name, { creating = false, protected: guarded = false } = {}
 /** The home screen's "New meeting" options, with a freshly made-up name. */
 function openCreate(open = true) {
   ui.createForm.hidden = !open;
+  ui.newBtn.hidden = open; // the panel has its own title and Start button
   ui.newBtn.setAttribute('aria-expanded', String(open));
   if (!open) return;
   state.generatedName = newMeetingName();
@@ -479,10 +481,8 @@ function joinRefused(code) {
     if (tried) rememberPasscode(room, null);
     prejoin.askPasscode(tried ? 'Wrong passcode. Try again.' : 'This meeting needs a passcode.', tried);
   } else if (code === 'room_locked') {
-    meeting.end(); // nobody knows how long it stays locked: camera and microphone off
-    prejoin.refuse(friendlyError(code, 'join'));
+    prejoin.refuse(friendlyError(code, 'join')); // the passcode (if any) was right
   } else {
-    meeting.end();
     prejoin.refuse(friendlyError(code, tried || prejoin.asksPasscode ? 'passcode' : 'join'));
   }
 }

@@ -115,7 +115,7 @@ export class PeopleList {
       return [remove];
     }
     if (mode === 'confirm') {
-      const question = el('span', { className: 'pl-question', text: 'Remove?' });
+      const question = el('span', { className: 'pl-question', text: `Remove ${p.nickname}?` });
       const yes = el('button', { type: 'button', className: 'btn btn-small btn-danger pl-confirm-remove', text: 'Remove', attrs: { 'aria-label': `Remove ${p.nickname} from the meeting` } });
       const no = el('button', { type: 'button', className: 'btn btn-small btn-quiet pl-cancel', text: 'Cancel' });
       yes.addEventListener('click', () => {

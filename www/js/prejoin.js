@@ -142,6 +142,9 @@ export class PreJoin {
     this.#creating = false;
     this.busy(false);
     ui.join.textContent = 'Try again';
+    ui.passHint.textContent = '';
+    ui.passHint.classList.remove('field-error');
+    ui.passInput.removeAttribute('aria-invalid');
     ui.refused.textContent = text;
     ui.refused.hidden = false;
   }
