@@ -28,6 +28,37 @@ async function noCode(page, selector) {
   return text;
 }
 
+/** Contrast of the create panel's texts and field borders against what is behind them. */
+function createContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const lum = (c) => {
+      const [r, g, b] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const ratio = (a, b) => {
+      const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+      return (x + 0.05) / (y + 0.05);
+    };
+    const css = (sel) => getComputedStyle(document.querySelector(sel));
+    const panel = css('#create-form').backgroundColor;
+    return {
+      hint: ratio(css('#create-form .hint').color, panel),
+      label: ratio(css('#create-form .check-label').color, panel),
+      optional: ratio(css('#create-form .optional').color, panel),
+      border: ratio(css('#create-passcode').borderTopColor, css('#create-passcode').backgroundColor),
+      start: ratio(css('#create-start').color, css('#create-start').backgroundColor),
+      cancel: ratio(css('#create-cancel').color, panel),
+    };
+  });
+}
+
+/** Throws unless every text ratio is at least 4.5 and the field border at least 3. */
+async function seeCreateContrast(page) {
+  const c = await createContrast(page);
+  if (Object.entries(c).some(([k, v]) => v < (k === 'border' ? 3 : 4.5))) throw new Error(`${page.label}: create panel contrast ${JSON.stringify(c)}`);
+}
+
 export const scenarios = [
   {
     name: 'private meeting: passcode in the invite link, refused without it, lock, remove',
@@ -60,6 +91,7 @@ export const scenarios = [
       if (!NAME_RE.test(room)) throw new Error(`new meeting name ${room}`);
       expectEqual(await ada.isChecked('#create-listed'), false, 'listed is off by default');
       await ada.fill('#create-passcode', 'otter 42+');
+      await seeCreateContrast(ada);
       await t.screenshot(ada, 'home-create-desktop');
       await ada.click('#create-start');
       await seeText(ada, '#prejoin-title', 'Ready to start');
@@ -86,6 +118,12 @@ export const scenarios = [
       await waitInRoom(ben, room, 2);
       await waitInRoom(ada, room, 2);
       await seeInLog(ada, 'Ben joined');
+      // A member's invite link carries the passcode they joined with.
+      await ben.tap('#people-btn');
+      await ben.tap('#invite-btn');
+      expectEqual(await ben.inputValue('#invite-link'), link, 'ben: invite link');
+      expectEqual(await ben.isVisible('#host-controls'), false, 'ben: host controls for a member');
+      await ben.tap('#side-close');
 
       // Cy without the passcode: asked for it, a wrong one is refused.
       await cy.goto(`/?room=${room}`);
@@ -112,6 +150,7 @@ export const scenarios = [
       await ben.locator('#room[data-locked="true"] #lock-pill:not([hidden])').waitFor({ timeout: 20000 });
       await seeInLog(ben, 'The host locked the meeting');
       await ada.locator('#lock-mark:not([hidden])').waitFor({ timeout: 20000 });
+      await ada.waitForTimeout(600);
       await t.screenshot(ada, 'host-controls-desktop');
       await t.screenshot(ben, 'locked-call-phone');
       await dee.fill('#prejoin-passcode', 'otter 42+');
@@ -235,6 +274,7 @@ export const scenarios = [
       await bob.locator('#people-list li[data-host="true"]', { hasText: 'Bob (you)' }).waitFor({ timeout: 20000 });
       await bob.locator('#host-controls:not([hidden])').waitFor({ timeout: 20000 });
       expectEqual(await carol.isVisible('#host-controls'), false, 'carol: no host controls');
+      await bob.waitForTimeout(600); // the grid's move beside the panel is animated
       await t.screenshot(bob, 'host-handover-desktop');
 
       // Bob locks from the menu: the list marks book-club locked, not clickable.
@@ -244,13 +284,14 @@ export const scenarios = [
       const locked = dave.locator('#room-list button[data-room="book-club"][data-locked="true"]');
       await locked.waitFor({ timeout: 20000 });
       expectEqual(await locked.isDisabled(), true, 'dave: a locked room is not clickable');
-      const phone = await t.page(browser, { label: 'phone', viewport: PHONE, phone: true });
+      const phone = await t.page(browser, { label: 'phone', viewport: PHONE, phone: true, colorScheme: 'dark' });
       await openHome(phone);
       await phone.locator('#room-list button[data-room="book-club"][data-locked="true"]').waitFor({ timeout: 20000 });
       await t.screenshot(phone, 'home-list-phone');
       await phone.tap('#new-btn');
       await phone.fill('#create-passcode', 'secret-1');
-      await t.screenshot(phone, 'home-create-phone');
+      await seeCreateContrast(phone);
+      await t.screenshot(phone, 'home-create-dark-phone');
     },
   },
   {
