@@ -31,6 +31,21 @@ def member(peer_id, nickname="Anon", state=None):
     return {"id": peer_id, "nickname": nickname, "state": dict(state or DEFAULT_STATE)}
 
 
+def meta(host, locked=False, listed=True, protected=False, passcode=None, for_host=False):
+    """The room settings `joined`, `welcome` and `room` carry (docs/protocol.md, Private
+    meetings); the host's copy also has the passcode."""
+    d = {"host": host, "locked": locked, "listed": listed, "protected": protected}
+    if for_host:
+        d["passcode"] = passcode
+    return d
+
+
+def listed_room(name, count, capacity=8, locked=False, protected=False):
+    """One entry of a room list (hello, rooms, /api/rooms): listed rooms only."""
+    return {"name": name, "count": count, "capacity": capacity, "locked": locked,
+            "protected": protected}
+
+
 def room_name(prefix="room"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
@@ -139,8 +154,10 @@ class Peer:
         await self.send({"type": "nickname", "nickname": nick})
         return await self.expect("nickname")
 
-    async def join(self, room):
-        await self.send({"type": "join", "room": room})
+    async def join(self, room, listed=True, **fields):
+        """Joins room; one this join creates is listed, like the course's rooms (private
+        meetings pass listed=False and their own fields)."""
+        await self.send(dict({"type": "join", "room": room, "listed": listed}, **fields))
         return await self.expect("joined")
 
     async def chat(self, text):

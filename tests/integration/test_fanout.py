@@ -377,12 +377,12 @@ class SoakTest(unittest.TestCase):
                     elif state["seq"] is not None and m["seq"] != state["seq"] + 1:
                         problem("seq %d after %d in %s" % (m["seq"], state["seq"], m["room"]))
                     state["seq"] = m["seq"]
-                elif t in ("welcome", "bye"):
+                elif t in ("welcome", "bye", "room"):
                     if m["room"] != state["room"]:
                         problem("%s for %r while in %r" % (t, m["room"], state["room"]))
                     elif t == "welcome":
                         state["members"].append(m["id"])
-                    elif m["id"] in state["members"]:
+                    elif t == "bye" and m["id"] in state["members"]:
                         state["members"].remove(m["id"])
                 elif t == "error":
                     if m["code"] not in ("room_full", "no_such_peer", "not_in_room"):

@@ -18,7 +18,9 @@ from roomutil import (
     Peer,
     close_all,
     get_json,
+    listed_room,
     member,
+    meta,
     http_request,
     metrics,
     open_peers,
@@ -162,7 +164,8 @@ class RoomProtocolTest(RoomTestCase):
         await a.nickname("Ann")
         j = await a.join(room)
         self.assertEqual(
-            j, {"type": "joined", "room": room, "id": a.id, "members": [], "count": 1}
+            j, dict({"type": "joined", "room": room, "id": a.id, "members": [], "count": 1},
+                    **meta(a.id, for_host=True))
         )
         j = await b.join(room)
         self.assertEqual(
@@ -173,11 +176,13 @@ class RoomProtocolTest(RoomTestCase):
                 "id": b.id,
                 "members": [member(a.id, "Ann")],
                 "count": 2,
+                **meta(a.id),
             },
         )
         self.assertEqual(
             await a.recv(),
-            {"type": "welcome", "room": room, "id": b.id, "nickname": "Anon", "count": 2},
+            dict({"type": "welcome", "room": room, "id": b.id, "nickname": "Anon", "count": 2},
+                 **meta(a.id)),
         )
         await c.nickname("Cy")
         j = await c.join("  " + room + "\u00a0 ")  # trimmed
@@ -191,7 +196,8 @@ class RoomProtocolTest(RoomTestCase):
         for p in (a, b):
             self.assertEqual(
                 await p.recv(),
-                {"type": "welcome", "room": room, "id": c.id, "nickname": "Cy", "count": 3},
+                dict({"type": "welcome", "room": room, "id": c.id, "nickname": "Cy",
+                      "count": 3}, **meta(a.id)),
             )
         for p in (a, b, c):
             await self.assert_nothing_more(p)
@@ -225,9 +231,13 @@ class RoomProtocolTest(RoomTestCase):
             await b.recv(),
             {"type": "bye", "room": r1, "id": a.id, "nickname": "Anon", "count": 1},
         )
+        # a created r1: b, the one left, hosts it now
+        self.assertEqual(await b.recv(), dict({"type": "room", "room": r1},
+                                              **meta(b.id, for_host=True)))
         self.assertEqual(
             await c.recv(),
-            {"type": "welcome", "room": r2, "id": a.id, "nickname": "Anon", "count": 2},
+            dict({"type": "welcome", "room": r2, "id": a.id, "nickname": "Anon", "count": 2},
+                 **meta(c.id)),
         )
         # a got only `joined`: no `left`, no bye of its own
         await self.assert_nothing_more(a)
@@ -252,6 +262,7 @@ class RoomProtocolTest(RoomTestCase):
                 "id": a.id,
                 "members": [member(b.id)],
                 "count": 2,
+                **meta(a.id, for_host=True),
             },
         )
         j = await a.join("  %s  " % room)
@@ -440,7 +451,7 @@ class RoomProtocolTest(RoomTestCase):
         self.assertEqual(m["type"], "rooms")
         self.assertIsInstance(m["rooms"], list)
         for r in m["rooms"]:
-            self.assertEqual(set(r), {"name", "count"}, r)
+            self.assertEqual(set(r), {"name", "count", "capacity", "locked", "protected"}, r)
             self.assertIsInstance(r["name"], str)
             self.assertIs(type(r["count"]), int)
 
@@ -563,20 +574,20 @@ class RoomListTest(RoomTestCase):
             try:
                 self.assertEqual(lobby.hello["rooms"], [])
                 await a.join("Alpha")
-                m = await wait_for_rooms(lobby, [{"name": "Alpha", "count": 1}])
+                m = await wait_for_rooms(lobby, [listed_room("Alpha", 1)])
                 self.assertEqual(set(m), {"type", "rooms"})
                 await b.join("Alpha")
                 await a.expect("welcome")
-                await wait_for_rooms(lobby, [{"name": "Alpha", "count": 2}])
+                await wait_for_rooms(lobby, [listed_room("Alpha", 2)])
                 await b.join("Beta")
                 await a.expect("bye")
-                await wait_for_rooms(lobby, [{"name": "Alpha", "count": 1},
-                                             {"name": "Beta", "count": 1}])
+                await wait_for_rooms(lobby, [listed_room("Alpha", 1),
+                                             listed_room("Beta", 1)])
                 await a.send({"type": "leave"})
                 await a.expect("left")
-                await wait_for_rooms(lobby, [{"name": "Beta", "count": 1}])
+                await wait_for_rooms(lobby, [listed_room("Beta", 1)])
                 # a is in the lobby now and gets pushes too
-                await wait_for_rooms(a, [{"name": "Beta", "count": 1}])
+                await wait_for_rooms(a, [listed_room("Beta", 1)])
                 # a rename changes no count
                 await b.nickname("Bob")
                 await b.close()
@@ -620,13 +631,14 @@ class RoomListTest(RoomTestCase):
                 self.assertEqual(self.api_rooms(), [])
                 await self.join_all("Kitchen 🍳", a, b)
                 await c.join("garden")
-                want = [{"name": "Kitchen 🍳", "count": 2}, {"name": "garden", "count": 1}]
+                want = [listed_room("Kitchen 🍳", 2), listed_room("garden", 1)]
                 self.assertEqual(sorted_rooms(self.api_rooms()), sorted_rooms(want))
                 e = await Peer.open(self.server)
                 try:
                     self.assertEqual(sorted_rooms(e.hello["rooms"]), sorted_rooms(want))
                     for r in e.hello["rooms"]:
-                        self.assertEqual(set(r), {"name", "count"})
+                        self.assertEqual(set(r), {"name", "count", "capacity", "locked",
+                                                  "protected"})
                     await e.send({"type": "list"})
                     m = await wait_for_rooms(e, want)
                     self.assertEqual(set(m), {"type", "rooms"})
@@ -698,7 +710,7 @@ class MaxRoomsTest(RoomTestCase):
                     self.assertEqual(j["count"], 2)
                     await a.expect("welcome")
                     self.assertEqual(sorted_rooms(get_json(srv.port, "/api/rooms")["rooms"]),
-                                     [{"name": "one", "count": 2}, {"name": "two", "count": 1}])
+                                     [listed_room("one", 2), listed_room("two", 1)])
                     # a room is gone with its last member, and a new one fits again
                     await b.send({"type": "leave"})
                     await b.expect("left")

@@ -21,7 +21,7 @@ import websockets
 import test_rooms
 from harness import REPO, TIMEOUT, Server, run_async
 from rawws import OP_CLOSE, RawWS
-from roomutil import Peer, close_all, member, open_peers, room_name
+from roomutil import Peer, close_all, member, meta, open_peers, room_name
 
 TOKEN_RE = r"\A[0-9a-fA-F]{32}\Z"
 # waits for something that must NOT happen: bounded, and far below the windows used here
@@ -68,8 +68,13 @@ class SessionTestCase(test_rooms.RoomTestCase):
         self.assertEqual(await p.nickname("fresh"), {"type": "nickname", "nickname": "fresh"})
         room = room_name("fresh")
         j = await p.join(room)
-        self.assertEqual(j, {"type": "joined", "room": room, "id": p.id, "members": [],
-                             "count": 1})
+        self.assertEqual(j, dict({"type": "joined", "room": room, "id": p.id, "members": [],
+                                  "count": 1}, **meta(p.id, for_host=True)))
+
+    async def assert_new_host(self, p, room):
+        """p, the one left after the room's creator, is told it hosts the room now."""
+        self.assertEqual(await p.recv(timeout=TIMEOUT),
+                         dict({"type": "room", "room": room}, **meta(p.id, for_host=True)))
 
 
 class StateReactTest(SessionTestCase):
@@ -231,8 +236,9 @@ class ResumeTest(SessionTestCase):
                 self.assert_resumed(r, a.id, "Ann", room, token)
                 self.assertEqual(
                     await a2.recv(),
-                    {"type": "joined", "room": room, "id": a.id,
-                     "members": [member(b.id, "Bob")], "count": 2},
+                    dict({"type": "joined", "room": room, "id": a.id,
+                          "members": [member(b.id, "Bob")], "count": 2},
+                         **meta(a.id, for_host=True)),
                 )
                 self.assertEqual(await a2.sync(), [], "something replayed or extra")
                 # b saw no bye and no welcome
@@ -483,6 +489,7 @@ class ResumeTest(SessionTestCase):
                     await b.recv(timeout=TIMEOUT),
                     {"type": "bye", "room": room, "id": a.id, "nickname": "Ann", "count": 1},
                 )
+                await self.assert_new_host(b, room)
                 a2, r = await resume(self.server, a.hello["token"])
                 self.assert_error_shape(r, "bad_token")
                 await self.assert_nothing_more(b)
@@ -501,6 +508,7 @@ class ResumeTest(SessionTestCase):
                 await a.send({"type": "leave"})
                 await a.expect("left")
                 self.assertEqual((await b.expect("bye"))["id"], a.id)
+                await self.assert_new_host(b, room)
                 a.abort()
                 a2, r = await resume(self.server, a.hello["token"])
                 self.assert_resumed(r, a.id, "Anon", None, a.hello["token"])
@@ -531,6 +539,7 @@ class ResumeWindowTest(SessionTestCase):
                         {"type": "bye", "room": room, "id": a.id, "nickname": "Ann",
                          "count": 1},
                     )
+                    await self.assert_new_host(b, room)
                     a2, r = await resume(srv, a.hello["token"])
                     self.assert_error_shape(r, "bad_token")
                     await self.assert_fresh(a2)
@@ -587,6 +596,7 @@ class ResumeWindowTest(SessionTestCase):
                         {"type": "bye", "room": room, "id": a.id, "nickname": "Ann",
                          "count": 1},
                     )
+                    await self.assert_new_host(b, room)
                     a2, r = await resume(srv, a.hello["token"])
                     self.assert_error_shape(r, "bad_token")
                     await self.assert_fresh(a2)
