@@ -635,7 +635,7 @@ int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_p
     c->last_rx = uv_now(cs->uv);
     if (cs->lim.ping_ms)
         list_insert_tail(&cs->alive, &c->alive_node);
-    c->session = hub_connect(cs->hub, &c->sink);
+    c->session = hub_connect(cs->hub, &c->sink, client_ip);
     if (!c->session) {
         log_error(0, "cannot start session: closing with 1011");
         queue_close(c, FRAME_CLOSE_INTERNAL, "server error");

@@ -28,15 +28,26 @@ struct room {
     struct room *next;
 };
 
-#define HUB_TOKEN_BYTES  16    /* 128 random bits per resume token */
-#define HUB_PW_TRIES     5     /* wrong passcodes per session ... */
-#define HUB_PW_WINDOW_MS 60000 /* ... within this many ms, then rate_limited */
+#define HUB_TOKEN_BYTES   16    /* 128 random bits per resume token */
+#define HUB_PW_TRIES      5     /* wrong passcodes per session ... */
+#define HUB_PW_ADDR_TRIES 20    /* ... and per client address (a new connection is cheap) ... */
+#define HUB_PW_WINDOW_MS  60000 /* ... within this many ms, then rate_limited */
+#define HUB_PW_ADDRS      1024  /* addresses remembered; beyond that the oldest is forgotten */
+
+/* The wrong passcodes from one client address in the last window (a ring of their times). */
+struct pw_addr {
+    uint32_t addr;
+    int64_t fail[HUB_PW_ADDR_TRIES];
+    unsigned next;    /* the ring's oldest entry */
+    struct list node; /* hub.pw_addrs, by last failure: the first is the stalest */
+};
 #define HUB_REACT_BURST  5
 #define HUB_REACT_PER_MS 3000 /* HUB_REACT_BURST reactions per this many ms */
 
 struct hub_session {
     uint64_t id;
-    void *sink; /* NULL while detached (its connection dropped; resumable) */
+    uint32_t addr; /* the client's address (IPv4, network order; 0 = unknown) */
+    void *sink;    /* NULL while detached (its connection dropped; resumable) */
     char *nickname;
     struct room *room;
     bool gone;  /* its connection refused a message: it gets nothing more */
@@ -62,6 +73,8 @@ struct hub {
     struct list sessions;
     struct list detached; /* by detach time: the first expires first */
     struct room *rooms;   /* sorted by name */
+    struct list pw_addrs; /* struct pw_addr, by last failure */
+    unsigned npw_addrs;
     unsigned nsessions, nrooms, nmembers;
     uint64_t next_id;
     bool rooms_dirty;
@@ -69,6 +82,8 @@ struct hub {
     size_t nkicked, capkicked;
     struct hub_stats stats;
 };
+
+static void pw_addr_expire(struct hub *h, int64_t now);
 
 static void session_free(struct hub_session *s)
 {
@@ -161,6 +176,7 @@ struct hub *hub_new(const struct hub_config *cfg, const struct hub_ops *ops)
     h->next_id = 1;
     list_init(&h->sessions);
     list_init(&h->detached);
+    list_init(&h->pw_addrs);
     return h;
 }
 
@@ -426,7 +442,7 @@ static struct msg *rooms_msg(struct hub *h)
     return m;
 }
 
-struct hub_session *hub_connect(struct hub *h, void *sink)
+struct hub_session *hub_connect(struct hub *h, void *sink, uint32_t addr)
 {
     struct hub_session *s = calloc(1, sizeof(*s));
     if (!s)
@@ -442,6 +458,7 @@ struct hub_session *hub_connect(struct hub *h, void *sink)
         return NULL;
     }
     s->sink = sink;
+    s->addr = addr;
     s->id = h->next_id++;
     s->fresh = true;
     s->mic = s->cam = true;
@@ -494,6 +511,7 @@ void hub_detach(struct hub *h, struct hub_session *s)
 void hub_tick(struct hub *h)
 {
     int64_t now = mono_ms(h);
+    pw_addr_expire(h, now);
     while (!list_empty(&h->detached)) {
         struct hub_session *s =
             list_entry(list_first(&h->detached), struct hub_session, detached_node);
@@ -552,18 +570,70 @@ static void do_nickname(struct hub *h, struct hub_session *s, char **nick)
     free(old);
 }
 
-/* True when s gave HUB_PW_TRIES wrong passcodes within the last HUB_PW_WINDOW_MS. */
+static struct pw_addr *pw_addr_find(struct hub *h, uint32_t addr)
+{
+    for (struct list *n = h->pw_addrs.next; addr && n != &h->pw_addrs; n = n->next) {
+        struct pw_addr *a = list_entry(n, struct pw_addr, node);
+        if (a->addr == addr)
+            return a;
+    }
+    return NULL;
+}
+
+/* Forgets the addresses whose last wrong passcode is older than the window. */
+static void pw_addr_expire(struct hub *h, int64_t now)
+{
+    while (!list_empty(&h->pw_addrs)) {
+        struct pw_addr *a = list_entry(list_first(&h->pw_addrs), struct pw_addr, node);
+        unsigned last = (a->next + HUB_PW_ADDR_TRIES - 1) % HUB_PW_ADDR_TRIES;
+        if (now - a->fail[last] < HUB_PW_WINDOW_MS)
+            break;
+        list_remove(&a->node);
+        h->npw_addrs--;
+        free(a);
+    }
+}
+
+/* True when s, or its client address, gave the most wrong passcodes allowed within the last
+ * HUB_PW_WINDOW_MS. */
 static bool pw_limited(struct hub *h, const struct hub_session *s)
 {
-    int64_t oldest = s->pw_fail[s->pw_next];
-    return oldest && mono_ms(h) - oldest < HUB_PW_WINDOW_MS;
+    int64_t now = mono_ms(h), oldest = s->pw_fail[s->pw_next];
+    if (oldest && now - oldest < HUB_PW_WINDOW_MS)
+        return true;
+    struct pw_addr *a = pw_addr_find(h, s->addr);
+    oldest = a ? a->fail[a->next] : 0;
+    return oldest && now - oldest < HUB_PW_WINDOW_MS;
 }
 
 static void pw_failed(struct hub *h, struct hub_session *s)
 {
     int64_t now = mono_ms(h);
-    s->pw_fail[s->pw_next] = now ? now : 1; /* 0 marks an empty slot */
+    if (!now)
+        now = 1; /* 0 marks an empty slot */
+    s->pw_fail[s->pw_next] = now;
     s->pw_next = (s->pw_next + 1) % HUB_PW_TRIES;
+    if (!s->addr)
+        return;
+    pw_addr_expire(h, now);
+    struct pw_addr *a = pw_addr_find(h, s->addr);
+    if (a) {
+        list_remove(&a->node);
+    } else {
+        if (h->npw_addrs >= HUB_PW_ADDRS) { /* full: the stalest goes */
+            a = list_entry(list_first(&h->pw_addrs), struct pw_addr, node);
+            list_remove(&a->node);
+            memset(a, 0, sizeof(*a));
+        } else if ((a = calloc(1, sizeof(*a)))) {
+            h->npw_addrs++;
+        } else {
+            return; /* out of memory: the per-session limit still holds */
+        }
+        a->addr = s->addr;
+    }
+    a->fail[a->next] = now;
+    a->next = (a->next + 1) % HUB_PW_ADDR_TRIES;
+    list_insert_tail(&h->pw_addrs, &a->node);
 }
 
 /* May s enter the existing room r? Checked so that nobody without the passcode learns anything
@@ -985,6 +1055,11 @@ void hub_free(struct hub *h)
             room_destroy(h, r);
         }
         session_free(s);
+    }
+    while (!list_empty(&h->pw_addrs)) {
+        struct pw_addr *a = list_entry(list_first(&h->pw_addrs), struct pw_addr, node);
+        list_remove(&a->node);
+        free(a);
     }
     free((char *)h->cfg.greeting);
     free(h->kicked);

@@ -53,9 +53,10 @@ struct hub_stats {
 struct hub *hub_new(const struct hub_config *cfg, const struct hub_ops *ops);
 void hub_free(struct hub *h);
 
-/* Registers a new session for sink and queues its `hello`. Returns the session, owned by the hub
- * until hub_disconnect, or NULL on OOM. */
-struct hub_session *hub_connect(struct hub *h, void *sink);
+/* Registers a new session for sink, whose client is at addr (IPv4, network order, as iplimit
+ * counts it; 0 = unknown), and queues its `hello`. Wrong passcodes are limited per session and
+ * per addr. Returns the session, owned by the hub until hub_disconnect, or NULL on OOM. */
+struct hub_session *hub_connect(struct hub *h, void *sink, uint32_t addr);
 
 /* Removes the session: leaves its room (others get `bye`) and frees it. After this returns the hub
  * never calls send() with its sink again. For a connection that ended cleanly (a close frame

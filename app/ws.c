@@ -316,7 +316,7 @@ static void run_tls_connect(struct loop *lp, struct loop_task *task)
 {
     struct tls_task *tt = (struct tls_task *)task;
     struct tls_sess *t = tt->t;
-    t->session = hub_connect(loop_hub(lp), &t->sink);
+    t->session = hub_connect(loop_hub(lp), &t->sink, t->slot.ip);
     if (t->session) {
         atomic_store(&t->id, hub_session_id(t->session));
         log_info(hub_session_id(t->session), "connected from %s:%d (TLS)", t->remote_addr,

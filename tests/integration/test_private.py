@@ -201,6 +201,45 @@ class PasscodeTest(PrivateTestCase):
         self.run_peers(2, body)
 
 
+class PerAddressTest(test_rooms.RoomTestCase):
+    """New connections are cheap, so wrong passcodes are also counted per client address: 20 a
+    minute, then every session from there is refused unchecked; another address is not."""
+
+    def test_reconnecting_does_not_buy_more_guesses(self):
+        with Server({"rate_limit_per_sec": 0}, name="private-per-address") as srv:
+
+            async def go():
+                name = secret_name()
+                host = await Peer.open(srv)
+                try:
+                    await host.join(name, listed=False, passcode="correct horse")
+                    codes = []
+                    for c in range(5):
+                        p = await Peer.open(srv)
+                        try:
+                            for k in range(5):
+                                await p.send({"type": "join", "room": name,
+                                              "passcode": "guess-%d-%d" % (c, k)})
+                                codes.append((await p.recv())["code"])
+                        finally:
+                            await p.close()
+                    self.assertEqual(codes[:20], ["bad_passcode"] * 20)
+                    self.assertEqual(codes[20:], ["rate_limited"] * 5)
+                    # from 127.0.0.2 (a different client): its own count
+                    other = await Peer.open(srv, local_addr=("127.0.0.2", 0))
+                    try:
+                        await other.send({"type": "join", "room": name, "passcode": "nope"})
+                        self.assert_error_shape(await other.recv(), "bad_passcode")
+                        j = await other.join(name, passcode="correct horse")
+                        self.assertEqual(j["count"], 2)
+                    finally:
+                        await other.close()
+                finally:
+                    await host.close()
+
+            run_async(go())
+
+
 class HostTest(PrivateTestCase):
     def test_lock_remove_and_no_rejoin_while_locked(self):
         async def body(a, b, c, d):

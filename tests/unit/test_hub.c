@@ -108,6 +108,7 @@ struct world {
     struct hub_session *sess[MAXS];
     long long ids[MAXS]; /* session ids, kept after a disconnect */
     json_t *cur[MAXS];   /* the message last returned by next(i) */
+    uint32_t addr[MAXS]; /* the client address conn(i) gives (0 = unknown) */
 };
 
 static struct world W;
@@ -257,7 +258,7 @@ static long long id(int i)
 static void conn(int i)
 {
     assert_null(W.sess[i]);
-    W.sess[i] = hub_connect(W.h, &W.sink[i]);
+    W.sess[i] = hub_connect(W.h, &W.sink[i], W.addr[i]);
     assert_non_null(W.sess[i]);
     W.ids[i] = (long long)hub_session_id(W.sess[i]);
 }
@@ -1516,7 +1517,7 @@ static struct conn *churn_connect(struct churner *c)
         c->capconns = cap;
     }
     sink_init(&k->sink);
-    k->s = hub_connect(c->h, &k->sink);
+    k->s = hub_connect(c->h, &k->sink, 0x0100007fu);
     if (!k->s) {
         sink_destroy(&k->sink);
         goto out_free;
@@ -2105,6 +2106,50 @@ static void test_passcode_before_lock_and_size(void **state)
     expect_none_all();
 }
 
+/* A new connection is cheap: 20 wrong passcodes a minute from one address, whatever the
+ * sessions, then rate_limited for every session from there; other addresses are not touched. */
+static void test_passcode_rate_limit_per_address(void **state)
+{
+    (void)state;
+
+    start(8, 100, 0, 0);
+    for (int i = 0; i < 7; i++)
+        W.addr[i] = 0x0a000001u; /* sessions 0..6 from one address */
+    W.addr[7] = 0x0a000002u;
+    W.addr[8] = 0;
+    conn_range(0, 9);
+    say(0, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    drain_all();
+    for (int i = 1; i <= 4; i++) {
+        for (int k = 0; k < 5; k++) {
+            fake_clock += 10;
+            say(i, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"wrong-%d\"}", k);
+            expect_error(i, "bad_passcode");
+        }
+    }
+    /* the fifth session from there: its first try is refused unchecked */
+    say(5, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    expect_error(5, "rate_limited");
+    /* other addresses, and an unknown one, have their own */
+    say(7, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"wrong\"}");
+    expect_error(7, "bad_passcode");
+    say(8, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    expect(8, "joined");
+    drain_all();
+    /* a minute after the first of the 20, one more try from there */
+    fake_clock = T0 + 10 + 60000;
+    hub_tick(W.h);
+    say(6, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"right-one\"}");
+    expect(6, "joined");
+    drain_all();
+    /* long after: the address is forgotten, the next wrong one starts afresh */
+    fake_clock += 10 * 60000;
+    hub_tick(W.h);
+    say(5, "{\"type\":\"join\",\"room\":\"p\",\"passcode\":\"wrong\"}");
+    expect_error(5, "bad_passcode");
+    expect_none_all();
+}
+
 static void test_passcode_rate_limit(void **state)
 {
     (void)state;
@@ -2186,6 +2231,7 @@ int main(void)
         cmocka_unit_test_teardown(test_passcode, end),
         cmocka_unit_test_teardown(test_passcode_before_lock_and_size, end),
         cmocka_unit_test_teardown(test_passcode_rate_limit, end),
+        cmocka_unit_test_teardown(test_passcode_rate_limit_per_address, end),
         cmocka_unit_test_teardown(test_churn, end),
     };
 
