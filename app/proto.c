@@ -388,6 +388,8 @@ out_root:
 char *proto_log_redact(const char *buf, size_t len)
 {
     static const char *const secret[] = {"passcode", "token"};
+    if (!buf || !len)
+        return NULL;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
     if (!json_is_object(root)) {
         json_decref(root);

@@ -555,6 +555,9 @@ static void test_log_redact(void **state)
     assert_non_null(s);
     assert_null(strstr(s, "s3cret"));
     free(s);
+    /* an empty message (found by fuzz_proto: memmem with a NULL buffer) */
+    assert_null(proto_log_redact(NULL, 0));
+    assert_null(proto_log_redact("", 0));
     /* nothing to hide: logged as it is */
     assert_null(proto_log_redact("hello from the browser!", 23));
     assert_null(proto_log_redact("{\"type\":\"nickname\",\"nickname\":\"Ada\"}", 36));
