@@ -320,6 +320,16 @@ export const scenarios = [
       await sam.fill('#prejoin-passcode', 'fire-bird');
       await sam.click('#prejoin-join');
       await waitInRoom(sam, 'phoenix', 2);
+      // "Join a meeting" takes a pasted invite link: the room from it, the passcode from its fragment.
+      const tia = await t.page(browser, { label: 'tia' });
+      await openHome(tia);
+      await setNickname(tia, 'Tia');
+      await tia.fill('#room-input', `${t.baseUrl}?room=phoenix#pw=fire-bird`);
+      await tia.click('#join-btn');
+      await seeText(tia, '#prejoin-room', 'phoenix');
+      expectEqual(await tia.isVisible('#prejoin-pass-field'), false, 'tia: asked for a passcode the link carried');
+      await tia.click('#prejoin-join');
+      await waitInRoom(tia, 'phoenix', 3);
     },
   },
 ];
