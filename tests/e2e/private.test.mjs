@@ -330,6 +330,20 @@ export const scenarios = [
       expectEqual(await tia.isVisible('#prejoin-pass-field'), false, 'tia: asked for a passcode the link carried');
       await tia.click('#prejoin-join');
       await waitInRoom(tia, 'phoenix', 3);
+
+      // Guessing: after 5 wrong passcodes the server stops answering them, and the page says so.
+      const uma = await t.page(browser, { label: 'uma', viewport: PHONE, phone: true });
+      await uma.goto('/?room=phoenix&name=Uma');
+      await seeText(uma, '#prejoin-pass-hint', 'needs a passcode');
+      for (let i = 0; i < 8 && !(await uma.isVisible('#prejoin-refused')); i += 1) {
+        await uma.fill('#prejoin-passcode', `guess-${i}`);
+        await uma.tap('#prejoin-join');
+        await uma.locator('#prejoin-join:not([disabled])').waitFor({ timeout: 20000 });
+      }
+      await seeText(uma, '#prejoin-refused', 'Too many wrong passcodes. Try again in a minute.');
+      await noCode(uma, '#prejoin-form');
+      await t.screenshot(uma, 'passcode-limit-phone');
+      await waitInRoom(rex, 'phoenix', 3);
     },
   },
 ];
