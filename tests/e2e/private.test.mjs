@@ -16,6 +16,19 @@ const AV = ['camera', 'microphone'];
 const NAME_RE = /^[a-z]+-[a-z]+(-[0-9a-hjkmnp-tv-z]{4}){3}$/;
 const PROTOCOL_CODE = /\b[a-z]+_[a-z]+\b/;
 
+/** Test-only: the page's first made-up meeting name is "amber-badger-0000-0000-0000" (all-zero random bytes). */
+function zeroFirstName() {
+  const real = crypto.getRandomValues.bind(crypto);
+  let first = true;
+  crypto.getRandomValues = (array) => {
+    if (first && array instanceof Uint8Array && array.length === 14) {
+      first = false;
+      return array.fill(0);
+    }
+    return real(array);
+  };
+}
+
 /** The server's public list (GET /api/rooms), fetched by `page`. */
 function apiRooms(page) {
   return page.evaluate(async () => (await (await fetch('/api/rooms', { cache: 'no-store' })).json()).rooms);
@@ -226,7 +239,20 @@ export const scenarios = [
       await createMeeting(ann, { room: 'book-club', listed: true });
       await openHome(zed);
       await setNickname(zed, 'Zed');
-      const hidden = await createMeeting(zed);
+      const hidden = await createMeeting(zed, { room: 'amber-badger-0000-0000-0000' });
+      // A made-up name that is taken: the page makes up another and starts that one.
+      const yan = await t.page(browser, { label: 'yan', init: zeroFirstName });
+      await openHome(yan);
+      await setNickname(yan, 'Yan');
+      await yan.click('#new-btn');
+      expectEqual(await yan.inputValue('#create-name'), hidden, 'yan: the first made-up name');
+      await yan.click('#create-start');
+      await joinFromPreJoin(yan);
+      await yan.locator('#room:not([hidden])').waitFor({ timeout: 20000 });
+      const yanRoom = await yan.getAttribute('#room', 'data-room');
+      if (yanRoom === hidden || !NAME_RE.test(yanRoom)) throw new Error(`yan: started ${yanRoom}`);
+      await waitInRoom(yan, yanRoom, 1);
+      await waitInRoom(zed, hidden, 1);
       await openHome(erin);
       await setNickname(erin, 'Erin');
       await createMeeting(erin, { room: 'quiz', listed: true, passcode: 'quiz-time' });
