@@ -512,6 +512,7 @@ function onLeft(mode = 'left') {
   ui.leftRoom.textContent = !room ? '' : removed ? `The host removed you from ${room}.` : `You were in ${room}.`;
   ui.rejoin.hidden = removed;
   ui.homeBtn.textContent = removed ? 'Back to home' : 'Return to home screen';
+  ui.homeBtn.classList.toggle('btn-primary', removed); // the only way on
   if (removed) {
     state.lastRoom = null;
     state.resumeToken = null;
