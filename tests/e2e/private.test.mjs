@@ -203,8 +203,10 @@ export const scenarios = [
       await ada.fill('#passcode-input', 'badger-7');
       await ada.click('#passcode-save');
       await seeInLog(ada, 'You set a passcode');
+      // The link on show follows the change; copying again gives the same.
+      await eventually('ada: the shown invite link has the new passcode', async () => (await ada.inputValue('#invite-link')) === `${t.baseUrl}?room=${room}#pw=badger-7`);
       await ada.click('#invite-btn');
-      await eventually('ada: invite link with the new passcode', async () => (await ada.inputValue('#invite-link')) === `${t.baseUrl}?room=${room}#pw=badger-7`);
+      expectEqual(await ada.inputValue('#invite-link'), `${t.baseUrl}?room=${room}#pw=badger-7`, 'ada: invite link after the change');
       expectEqual(await dee.isVisible('#host-controls'), false, 'dee: host controls for a member');
       await ada.setViewportSize(PHONE);
       await t.screenshot(ada, 'host-controls-phone');

@@ -321,6 +321,9 @@ function renderRoomState() {
   ui.passcodeHint.textContent = state.protected
     ? 'New people need it to join. Your invite link includes it.'
     : 'None: anyone with the link can join.';
+  // The link shown after "Copy invite link" follows a passcode change; out of the room it goes.
+  if (state.room === null) ui.inviteCopied.hidden = true;
+  else if (!ui.inviteCopied.hidden) ui.inviteLink.value = inviteUrl(state.room, state.protected ? state.passcode : null);
   refreshPeople();
 }
 
