@@ -879,6 +879,11 @@ ui.createCancel.addEventListener('click', () => {
   openCreate(false);
   ui.newBtn.focus();
 });
+ui.createForm.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape') return;
+  openCreate(false);
+  ui.newBtn.focus();
+});
 ui.createForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   keepName();
