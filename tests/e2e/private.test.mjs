@@ -108,6 +108,9 @@ export const scenarios = [
       await t.screenshot(ada, 'home-create-desktop');
       await ada.click('#create-start');
       await seeText(ada, '#prejoin-title', 'Ready to start');
+      await seeText(ada, '#prejoin-count', 'Private: only people with the link can find it. A passcode is needed to join.');
+      await ada.locator('#preview[data-video="on"]').waitFor({ timeout: 20000 });
+      await t.screenshot(ada, 'prejoin-start-desktop');
       await joinFromPreJoin(ada);
       await waitInRoom(ada, room, 1);
       if ((await apiRooms(ada)).some((r) => r.name === room)) throw new Error('an unlisted room is in /api/rooms');
@@ -320,6 +323,13 @@ export const scenarios = [
       await phone.fill('#create-passcode', 'secret-1');
       await seeCreateContrast(phone);
       await t.screenshot(phone, 'home-create-dark-phone');
+      await phone.tap('#create-listed');
+      await phone.tap('#create-start');
+      await seeText(phone, '#prejoin-count', 'Listed on the home page, where anyone can find it. A passcode is needed to join.');
+      await seeText(phone, '#prejoin-join', 'Start meeting');
+      await t.screenshot(phone, 'prejoin-start-dark-phone');
+      await phone.tap('#prejoin-back');
+      await phone.locator('#home').waitFor({ timeout: 20000 });
     },
   },
   {

@@ -272,7 +272,7 @@ function openPreJoin(name, { creating = false, protected: guarded = false } = {}
   const known = knownPasscode(room);
   const summary = !state.create
     ? ''
-    : `${state.create.listed ? 'Listed on the home page: anyone can join.' : 'Private: only people with the link can join.'}${state.create.passcode ? ' Passcode required.' : ''}`;
+    : `${state.create.listed ? 'Listed on the home page, where anyone can find it.' : 'Private: only people with the link can find it.'}${state.create.passcode ? ' A passcode is needed to join.' : ''}`;
   prejoin.open(room, rememberedName(), info ? info.count : null, {
     creating,
     summary,
