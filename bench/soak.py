@@ -39,6 +39,7 @@ Checks, printed as a table at the end (exit status 1 if any fails):
 import argparse
 import asyncio
 import base64
+import datetime
 import json
 import os
 import random
@@ -183,8 +184,14 @@ class Client:
 
     # -- connection --
     async def connect(self, resume=False):
-        self.ws = await websockets.connect("ws://127.0.0.1:%d/" % self.port, open_timeout=20,
-                                           close_timeout=5, max_size=2 ** 22, ping_interval=None)
+        try:
+            self.ws = await websockets.connect("ws://127.0.0.1:%d/" % self.port, open_timeout=20,
+                                               close_timeout=5, max_size=2 ** 22,
+                                               ping_interval=None)
+        except Exception as e:
+            # the wall-clock time matches the server log's timestamps (kept on FAIL)
+            raise RuntimeError("client %d: handshake failed at %s: %r" % (
+                self.n, datetime.datetime.now(datetime.timezone.utc).isoformat(), e)) from e
         hello = json.loads(await asyncio.wait_for(self.ws.recv(), 20))
         ST.add("connects")
         token, self.token = self.token, hello.get("token")
@@ -572,6 +579,9 @@ def check(clients):
 
 
 async def sample(srv, until, peak):
+    """RSS and threads once a second, and how late this client process's own event loop runs
+    (one Python thread drives every client: when it lags by seconds, the server sees slow
+    clients, e.g. a handshake whose request comes after request_header_timeout_ms)."""
     while time.monotonic() < until and srv.alive():
         try:
             rss, thr = srv.status()
@@ -579,7 +589,9 @@ async def sample(srv, until, peak):
             peak["threads"] = max(peak["threads"], thr)
         except OSError:
             pass
+        t = time.monotonic()
         await asyncio.sleep(1)
+        peak["lag"] = max(peak.get("lag", 0.0), time.monotonic() - t - 1)
 
 
 async def wait_idle(port, timeout=60):
@@ -667,6 +679,7 @@ def main():
     finally:
         rc = srv.stop()
     log = srv.text()
+    kept = os.path.join(REPO, "bench", "results", "soak-%s.log" % time.strftime("%Y%m%d-%H%M%S"))
     san = [l for l in log.splitlines() if SANITIZER_RE.search(l)]
     rate_lines = len([l for l in log.splitlines() if "over the rate limit: refusing" in l])
 
@@ -712,6 +725,7 @@ def main():
          if rss1 else "-", ""),
         ("threads cold / start / peak / end", "%s / %s / %s / %s" % (
             cold_thr, thr0, peak["threads"], thr1), "ok" if within(thr1, thr0) else "FAIL"),
+        ("client process event-loop lag, max (info)", "%.2f s" % peak.get("lag", 0.0), ""),
     ]
     other = {k: v for k, v in ST.items() if k.startswith(("action_failed", "reader_errors",
                                                           "flood_not", "flood_ended", "error_"))}
@@ -731,7 +745,12 @@ def main():
         print("... %d more problems" % (len(problems) - 20))
     for l in san[:10]:
         print("sanitizer: " + l)
-    print("soak: %s (server log %d lines)" % ("PASS" if ok else "FAIL", len(log.splitlines())))
+    if not ok:
+        os.makedirs(os.path.dirname(kept), exist_ok=True)
+        with open(kept, "w") as f:
+            f.write(log)
+    print("soak: %s (server log %d lines%s)" % ("PASS" if ok else "FAIL", len(log.splitlines()),
+                                                 ", kept in " + kept if not ok else ""))
     return 0 if ok else 1
 
 
