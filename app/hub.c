@@ -269,12 +269,12 @@ static struct room *room_create(struct hub *h, const char *name, bool listed, co
         return NULL;
     }
     r->listed = listed;
-    if (listed)
+    if (listed) {
         snprintf(r->label, sizeof(r->label), "'%.*s'", (int)sizeof(r->label) - 3, name);
-    else
+    } else {
         snprintf(r->label, sizeof(r->label), "#%08x (%zu B)", (unsigned)tag, strlen(name));
-    if (!listed)
         log_debug(0, "room %s is '%s'", r->label, name);
+    }
     struct room **pp = &h->rooms;
     while (*pp && strcmp((*pp)->name, name) < 0)
         pp = &(*pp)->next;
@@ -594,28 +594,36 @@ static void pw_addr_expire(struct hub *h, int64_t now)
     }
 }
 
+/* A ring of the times of the last n wrong passcodes (0: an empty slot); next is its oldest
+ * entry. Full when even the oldest is within HUB_PW_WINDOW_MS of now. */
+static bool ring_full(const int64_t *ring, unsigned next, int64_t now)
+{
+    return ring[next] && now - ring[next] < HUB_PW_WINDOW_MS;
+}
+
+static void ring_note(int64_t *ring, unsigned n, unsigned *next, int64_t now)
+{
+    ring[*next] = now ? now : 1;
+    *next = (*next + 1) % n;
+}
+
 /* True when s, or its client address, gave the most wrong passcodes allowed within the last
  * HUB_PW_WINDOW_MS. */
 static bool pw_limited(struct hub *h, const struct hub_session *s)
 {
-    int64_t now = mono_ms(h), oldest = s->pw_fail[s->pw_next];
-    if (oldest && now - oldest < HUB_PW_WINDOW_MS)
-        return true;
+    int64_t now = mono_ms(h);
     struct pw_addr *a = pw_addr_find(h, s->addr);
-    oldest = a ? a->fail[a->next] : 0;
-    return oldest && now - oldest < HUB_PW_WINDOW_MS;
+    return ring_full(s->pw_fail, s->pw_next, now) || (a && ring_full(a->fail, a->next, now));
 }
 
+/* Counts a wrong passcode for s and its address. Addresses whose window passed are forgotten by
+ * hub_tick; one met again before that just has only old entries in its ring. */
 static void pw_failed(struct hub *h, struct hub_session *s)
 {
     int64_t now = mono_ms(h);
-    if (!now)
-        now = 1; /* 0 marks an empty slot */
-    s->pw_fail[s->pw_next] = now;
-    s->pw_next = (s->pw_next + 1) % HUB_PW_TRIES;
+    ring_note(s->pw_fail, HUB_PW_TRIES, &s->pw_next, now);
     if (!s->addr)
         return;
-    pw_addr_expire(h, now);
     struct pw_addr *a = pw_addr_find(h, s->addr);
     if (a) {
         list_remove(&a->node);
@@ -631,8 +639,7 @@ static void pw_failed(struct hub *h, struct hub_session *s)
         }
         a->addr = s->addr;
     }
-    a->fail[a->next] = now;
-    a->next = (a->next + 1) % HUB_PW_ADDR_TRIES;
+    ring_note(a->fail, HUB_PW_ADDR_TRIES, &a->next, now);
     list_insert_tail(&h->pw_addrs, &a->node);
 }
 
@@ -670,7 +677,7 @@ static void do_join(struct hub *h, struct hub_session *s, const struct proto_req
 {
     const char *name = req->text;
     struct room *cur = s->room;
-    struct room *r = cur && !strcmp(cur->name, name) ? cur : room_find(h, name);
+    struct room *r = room_find(h, name);
     if (r && req->create) {
         send_error(h, s, PROTO_ERR_ROOM_EXISTS, "a meeting with this name exists already");
         return;

@@ -190,12 +190,12 @@ static char *clean_passcode(const char *s, size_t len, const char **detail)
     return out;
 }
 
-/* An optional passcode field: absent or null leaves *out NULL. Returns PROTO_OK or
- * PROTO_ERR_BAD_FIELD with *detail set. */
-static int field_passcode(json_t *root, bool required, char **out, const char **detail)
+/* A passcode field: absent or null leaves *out NULL. Returns PROTO_OK or PROTO_ERR_BAD_FIELD with
+ * *detail set. */
+static int field_passcode(json_t *root, char **out, const char **detail)
 {
     json_t *v = json_object_get(root, "passcode");
-    if ((!v && !required) || json_is_null(v))
+    if (!v || json_is_null(v))
         return PROTO_OK;
     if (!json_is_string(v)) {
         *detail = "'passcode' must be a string or null";
@@ -286,7 +286,7 @@ int proto_parse(const char *buf, size_t len, struct proto_request *req, const ch
             *detail = "'listed' must be true or false";
             rc = PROTO_ERR_BAD_FIELD;
         } else {
-            rc = field_passcode(root, false, &req->passcode, detail);
+            rc = field_passcode(root, &req->passcode, detail);
         }
     } else if (!strcmp(t, "lock")) {
         req->type = PROTO_LOCK;
@@ -312,7 +312,7 @@ int proto_parse(const char *buf, size_t len, struct proto_request *req, const ch
             *detail = "missing field 'passcode' (a string, or null to clear it)";
             rc = PROTO_ERR_BAD_FIELD;
         } else {
-            rc = field_passcode(root, true, &req->passcode, detail);
+            rc = field_passcode(root, &req->passcode, detail);
         }
     } else if (!strcmp(t, "leave")) {
         req->type = PROTO_LEAVE;

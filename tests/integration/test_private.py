@@ -24,17 +24,12 @@ from roomutil import (
     wait_for_rooms,
 )
 import test_rooms
+from test_session import resume
 
 
 def secret_name():
     """An unguessable room name, as the page's "New meeting" makes them."""
     return "quiet-otter-" + uuid.uuid4().hex[:12]
-
-
-async def resume(server, token):
-    p = await Peer.open(server)
-    await p.send({"type": "resume", "token": token})
-    return p, await p.recv()
 
 
 class PrivateTestCase(test_rooms.RoomTestCase):
