@@ -9,6 +9,7 @@ import {
   openHome, setNickname, joinFromPreJoin, waitInRoom, seeText, seeInLog, openMore, seeRoomInList, createMeeting,
 } from './lib/huddle.mjs';
 import { eventually, expectEqual } from './lib/wait.mjs';
+import { seeContrast } from './lib/contrast.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -41,35 +42,17 @@ async function noCode(page, selector) {
   return text;
 }
 
-/** Contrast of the create panel's texts and field borders against what is behind them. */
-function createContrast(page) {
-  return page.evaluate(() => {
-    const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
-    const lum = (c) => {
-      const [r, g, b] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
-      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    };
-    const ratio = (a, b) => {
-      const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
-      return (x + 0.05) / (y + 0.05);
-    };
-    const css = (sel) => getComputedStyle(document.querySelector(sel));
-    const panel = css('#create-form').backgroundColor;
-    return {
-      hint: ratio(css('#create-form .hint').color, panel),
-      label: ratio(css('#create-form .check-label').color, panel),
-      optional: ratio(css('#create-form .optional').color, panel),
-      border: ratio(css('#create-passcode').borderTopColor, css('#create-passcode').backgroundColor),
-      start: ratio(css('#create-start').color, css('#create-start').backgroundColor),
-      cancel: ratio(css('#create-cancel').color, panel),
-    };
-  });
-}
-
-/** Throws unless every text ratio is at least 4.5 and the field border at least 3. */
-async function seeCreateContrast(page) {
-  const c = await createContrast(page);
-  if (Object.entries(c).some(([k, v]) => v < (k === 'border' ? 3 : 4.5))) throw new Error(`${page.label}: create panel contrast ${JSON.stringify(c)}`);
+/** Throws unless the create panel's texts reach 4.5:1 and its passcode field's border 3:1. */
+function seeCreateContrast(page) {
+  const panel = ['#create-form', 'backgroundColor'];
+  return seeContrast(page, 'create panel', {
+    hint: [['#create-form .hint', 'color'], panel],
+    label: [['#create-form .check-label', 'color'], panel],
+    optional: [['#create-form .optional', 'color'], panel],
+    border: [['#create-passcode', 'borderTopColor'], ['#create-passcode', 'backgroundColor']],
+    start: [['#create-start', 'color'], ['#create-start', 'backgroundColor']],
+    cancel: [['#create-cancel', 'color'], panel],
+  }, (name) => (name === 'border' ? 3 : 4.5));
 }
 
 export const scenarios = [
