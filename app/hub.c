@@ -314,14 +314,15 @@ static void room_meta(const struct room *r, bool for_host, struct proto_room_met
     meta->passcode = for_host ? r->passcode : NULL;
 }
 
-/* Tells every member the room's settings: `room`, the host's copy with the passcode. */
-static void send_room(struct hub *h, struct room *r)
+/* Tells every member the room's settings and what changed: `room`, the host's copy with the
+ * passcode. */
+static void send_room(struct hub *h, struct room *r, enum proto_room_change change)
 {
     struct proto_room_meta meta;
     room_meta(r, false, &meta);
-    struct msg *all = proto_room(r->name, &meta);
+    struct msg *all = proto_room(r->name, change, &meta);
     room_meta(r, true, &meta);
-    struct msg *host = proto_room(r->name, &meta);
+    struct msg *host = proto_room(r->name, change, &meta);
     for (unsigned i = 0; i < r->count; i++)
         deliver(h, r->members[i], r->members[i] == r->host ? host : all);
     msg_unref(all);
@@ -356,7 +357,7 @@ static void room_leave(struct hub *h, struct hub_session *s)
     if (r->host == s) {
         r->host = r->members[0]; /* the longest present */
         log_info(r->host->id, "is now the host of room %s", r->label);
-        send_room(h, r);
+        send_room(h, r, PROTO_CHANGE_HOST);
     }
 }
 
@@ -740,7 +741,7 @@ static void do_lock(struct hub *h, struct hub_session *s, bool locked)
         log_info(s->id, "%s room %s", locked ? "locked" : "unlocked", r->label);
     r->locked = locked;
     room_changed(h, r);
-    send_room(h, r);
+    send_room(h, r, PROTO_CHANGE_LOCK);
 }
 
 static void do_passcode(struct hub *h, struct hub_session *s, char **passcode)
@@ -753,7 +754,7 @@ static void do_passcode(struct hub *h, struct hub_session *s, char **passcode)
     *passcode = NULL;
     log_info(s->id, "%s the passcode of room %s", r->passcode ? "set" : "cleared", r->label);
     room_changed(h, r);
-    send_room(h, r);
+    send_room(h, r, PROTO_CHANGE_PASSCODE);
 }
 
 static void do_remove(struct hub *h, struct hub_session *s, uint64_t id)

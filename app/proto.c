@@ -502,9 +502,16 @@ struct msg *proto_presence(const char *type, const char *room, uint64_t id, cons
                  meta));
 }
 
-struct msg *proto_room(const char *room, const struct proto_room_meta *meta)
+struct msg *proto_room(const char *room, enum proto_room_change change,
+                       const struct proto_room_meta *meta)
 {
-    return finish(add_meta(json_pack("{s:s,s:s}", "type", "room", "room", room), meta));
+    static const char *const names[] = {
+        [PROTO_CHANGE_HOST] = "host",
+        [PROTO_CHANGE_LOCK] = "lock",
+        [PROTO_CHANGE_PASSCODE] = "passcode",
+    };
+    return finish(add_meta(
+        json_pack("{s:s,s:s,s:s}", "type", "room", "room", room, "change", names[change]), meta));
 }
 
 struct msg *proto_removed(const char *room)

@@ -123,8 +123,16 @@ struct msg *proto_joined(const char *room, uint64_t id, const struct proto_membe
 /* type is "welcome" (meta given) or "bye" (meta NULL) */
 struct msg *proto_presence(const char *type, const char *room, uint64_t id, const char *nickname,
                            unsigned count, const struct proto_room_meta *meta);
-/* {"type":"room","room","host","locked","listed","protected"[,"passcode"]} */
-struct msg *proto_room(const char *room, const struct proto_room_meta *meta);
+/* What prompted a `room` message (its "change" field), so that a member's page can say it and
+ * knows when a passcode it joined with may no longer open the room. */
+enum proto_room_change {
+    PROTO_CHANGE_HOST,     /* the host left; the longest-present member took over */
+    PROTO_CHANGE_LOCK,     /* the host sent `lock` */
+    PROTO_CHANGE_PASSCODE, /* the host sent `passcode` (set, changed or cleared) */
+};
+/* {"type":"room","room","change","host","locked","listed","protected"[,"passcode"]} */
+struct msg *proto_room(const char *room, enum proto_room_change change,
+                       const struct proto_room_meta *meta);
 struct msg *proto_removed(const char *room);
 struct msg *proto_left(const char *room);
 struct msg *proto_chat(const char *room, uint64_t from_id, const char *from_nick, const char *text,

@@ -121,6 +121,7 @@ export const scenarios = [
       await ben.tap('#people-btn');
       await ben.tap('#invite-btn');
       expectEqual(await ben.inputValue('#invite-link'), link, 'ben: invite link');
+      expectEqual(await ben.isVisible('#invite-note'), false, 'ben: a "no passcode in the link" note');
       expectEqual(await ben.isVisible('#host-controls'), false, 'ben: host controls for a member');
       await ben.tap('#side-close');
 
@@ -194,6 +195,19 @@ export const scenarios = [
       await ada.click('#invite-btn');
       expectEqual(await ada.inputValue('#invite-link'), `${t.baseUrl}?room=${room}#pw=badger-7`, 'ada: invite link after the change');
       expectEqual(await dee.isVisible('#host-controls'), false, 'dee: host controls for a member');
+      // Dee joined with the old passcode: she is told it changed, and her invite link leaves the
+      // stale one out and says so (the server never tells a member the new one).
+      await seeInLog(dee, 'The host changed the passcode');
+      await dee.click('#people-btn');
+      await dee.click('#invite-btn');
+      expectEqual(await dee.inputValue('#invite-link'), `${t.baseUrl}?room=${room}`, 'dee: invite link after the change');
+      await dee.locator('#invite-note:not([hidden])').waitFor({ timeout: 20000 });
+      await noCode(dee, '#invite-note');
+      await t.screenshot(dee, 'invite-no-passcode-desktop');
+      await dee.setViewportSize(PHONE);
+      await dee.locator('#invite-note:not([hidden])').waitFor({ timeout: 20000 });
+      await t.screenshot(dee, 'invite-no-passcode-phone');
+      await dee.setViewportSize(DESKTOP);
       await ada.setViewportSize(PHONE);
       await t.screenshot(ada, 'host-controls-phone');
       await ada.setViewportSize(DESKTOP);

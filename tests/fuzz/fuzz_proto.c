@@ -210,8 +210,9 @@ static void check_builders(const char *p[FUZZ_PARTS], uint64_t r)
     json_decref(v);
     msg_unref(m);
 
-    v = reply(m = proto_room(p[0], &meta));
-    FUZZ_CHECK(str_is(v, "type", "room") && str_is(v, "room", p[0]) && str_is(v, "passcode", p[2]));
+    v = reply(m = proto_room(p[0], (enum proto_room_change)(seq % 3), &meta));
+    FUZZ_CHECK(str_is(v, "type", "room") && str_is(v, "room", p[0]) &&
+               json_is_string(json_object_get(v, "change")) && str_is(v, "passcode", p[2]));
     json_decref(v);
     msg_unref(m);
 

@@ -129,12 +129,13 @@ class PasscodeTest(PrivateTestCase):
             self.assertNotIn("passcode", w)
             # the host changes it: both are told, only the host sees it
             await a.send({"type": "passcode", "passcode": "n3w-passcode"})
+            # "change" tells b that the passcode it joined with may no longer open the room
             r = await a.expect("room")
-            self.assertEqual(r, dict({"type": "room", "room": name},
+            self.assertEqual(r, dict({"type": "room", "room": name, "change": "passcode"},
                                      **meta(a.id, listed=False, protected=True,
                                             passcode="n3w-passcode", for_host=True)))
             r = await b.expect("room")
-            self.assertEqual(r, dict({"type": "room", "room": name},
+            self.assertEqual(r, dict({"type": "room", "room": name, "change": "passcode"},
                                      **meta(a.id, listed=False, protected=True)))
             await c.send({"type": "join", "room": name, "passcode": pw})
             self.assert_error_shape(await c.recv(), "bad_passcode")
@@ -143,7 +144,8 @@ class PasscodeTest(PrivateTestCase):
                 await p.expect("welcome")
             # cleared: anyone with the name comes in
             await a.send({"type": "passcode", "passcode": None})
-            self.assertFalse((await a.expect("room"))["protected"])
+            r = await a.expect("room")
+            self.assertEqual((r["change"], r["protected"], r["passcode"]), ("passcode", False, None))
             j = await d.join(name)
             self.assertFalse(j["protected"])
             self.assertFalse((await b.expect("room"))["protected"])
@@ -252,7 +254,7 @@ class HostTest(PrivateTestCase):
             await a.send({"type": "lock", "locked": True})
             for p in (a, b):
                 r = await p.expect("room")
-                self.assertEqual((r["host"], r["locked"]), (a.id, True))
+                self.assertEqual((r["change"], r["host"], r["locked"]), ("lock", a.id, True))
             self.assertEqual(get_json(self.server.port, "/api/rooms")["rooms"],
                              [listed_room(name, 2, locked=True)])
             await c.send({"type": "join", "room": name})
@@ -294,11 +296,11 @@ class HostTest(PrivateTestCase):
             for p in (b, c):
                 self.assertEqual((await p.expect("bye"))["id"], a.id)
             self.assertEqual(await b.expect("room"),
-                             dict({"type": "room", "room": name},
+                             dict({"type": "room", "room": name, "change": "host"},
                                   **meta(b.id, listed=False, protected=True, passcode="sekrit",
                                          for_host=True)))
             self.assertEqual(await c.expect("room"),
-                             dict({"type": "room", "room": name},
+                             dict({"type": "room", "room": name, "change": "host"},
                                   **meta(b.id, listed=False, protected=True)))
             await b.close()
             self.assertEqual((await c.expect("bye"))["id"], b.id)

@@ -232,7 +232,7 @@ class RoomProtocolTest(RoomTestCase):
             {"type": "bye", "room": r1, "id": a.id, "nickname": "Anon", "count": 1},
         )
         # a created r1: b, the one left, hosts it now
-        self.assertEqual(await b.recv(), dict({"type": "room", "room": r1},
+        self.assertEqual(await b.recv(), dict({"type": "room", "room": r1, "change": "host"},
                                               **meta(b.id, for_host=True)))
         self.assertEqual(
             await c.recv(),

@@ -74,7 +74,7 @@ class SessionTestCase(test_rooms.RoomTestCase):
     async def assert_new_host(self, p, room):
         """p, the one left after the room's creator, is told it hosts the room now."""
         self.assertEqual(await p.recv(timeout=TIMEOUT),
-                         dict({"type": "room", "room": room}, **meta(p.id, for_host=True)))
+                         dict({"type": "room", "room": room, "change": "host"}, **meta(p.id, for_host=True)))
 
 
 class StateReactTest(SessionTestCase):

@@ -362,12 +362,15 @@ static void expect_presence(int i, const char *type, const char *room, int who, 
 }
 
 /* The next message of i is `room` naming who as the host (the host's copy has the passcode). */
-static json_t *expect_host(int i, int who)
+/* Checks a `room` message to i: host `who`, prompted by `change`; only the host's copy carries
+ * the passcode. */
+static json_t *expect_host(int i, int who, const char *change)
 {
     json_t *o = expect(i, "room");
 
     assert_int_equal(num(o, "host"), id(who));
-    assert_int_equal(json_object_size(o), i == who ? 7 : 6);
+    assert_string_equal(str(o, "change"), change);
+    assert_int_equal(json_object_size(o), i == who ? 8 : 7);
     return o;
 }
 
@@ -547,9 +550,9 @@ static void test_join_another_room_leaves_first(void **state)
     expect_none(0); /* no bye to itself */
     /* 0 created r1: the longest present after it hosts it now */
     expect_presence(1, "bye", "r1", 0, "Anon", 2);
-    expect_host(1, 1);
+    expect_host(1, 1, "host");
     expect_presence(2, "bye", "r1", 0, "Anon", 2);
-    expect_host(2, 1);
+    expect_host(2, 1, "host");
     expect_none_all();
 
     say(1, "{\"type\":\"join\",\"room\":\"r2\"}");
@@ -558,7 +561,7 @@ static void test_join_another_room_leaves_first(void **state)
     assert_int_equal(num(o, "count"), 2);
     expect_presence(0, "welcome", "r2", 1, "Anon", 2);
     expect_presence(2, "bye", "r1", 1, "Anon", 1);
-    expect_host(2, 2);
+    expect_host(2, 2, "host");
     expect_none_all();
 
     /* the last one out: r1 disappears, nobody is told */
@@ -706,7 +709,7 @@ static void test_leave(void **state)
     say(0, "{\"type\":\"leave\"}");
     expect(0, "left");
     expect_presence(2, "bye", "r", 0, "Anon", 1);
-    expect_host(2, 2);
+    expect_host(2, 2, "host");
     say(2, "{\"type\":\"leave\"}");
     expect(2, "left");
     expect_none_all();
@@ -913,7 +916,7 @@ static void test_disconnect_says_bye(void **state)
     expect_none_all();
     disc(0);
     expect_presence(2, "bye", "r", 0, "Anon", 1);
-    expect_host(2, 2);
+    expect_host(2, 2, "host");
     disc(2);
     expect_none_all();
     struct hub_stats st = stats();
@@ -1237,7 +1240,7 @@ static void test_overflow_on_welcome_and_reply(void **state)
     say(0, "{\"type\":\"chat\",\"text\":\"last words\"}");
     expect_chat(3, "r", 0, "Anon", "last words", 1);
     expect_presence(3, "bye", "r", 0, "Anon", 1);
-    expect_host(3, 3);
+    expect_host(3, 3, "host");
     expect_none_all();
 }
 
@@ -1883,10 +1886,10 @@ static void test_host_hand_over(void **state)
     say(0, "{\"type\":\"leave\"}");
     expect(0, "left");
     expect_presence(1, "bye", "r", 0, "Anon", 2);
-    o = expect_host(1, 1);
+    o = expect_host(1, 1, "host");
     assert_true(json_is_null(json_object_get(o, "passcode")));
     expect_presence(2, "bye", "r", 0, "Anon", 2);
-    o = expect_host(2, 1);
+    o = expect_host(2, 1, "host");
     assert_null(json_object_get(o, "passcode"));
     expect_none_all();
     /* coming back does not make 0 the host again */
@@ -1900,10 +1903,10 @@ static void test_host_hand_over(void **state)
     expect_none_all();
     disc(1);
     expect_presence(0, "bye", "r", 1, "Anon", 1);
-    expect_host(0, 0);
+    expect_host(0, 0, "host");
     expect_none_all();
     say(0, "{\"type\":\"lock\",\"locked\":true}");
-    expect_meta(expect(0, "room"), 0, true, true, false);
+    expect_meta(expect_host(0, 0, "lock"), 0, true, true, false);
 }
 
 static void test_lock(void **state)
@@ -1913,9 +1916,9 @@ static void test_lock(void **state)
 
     scene(5, 2, "r");
     say(0, "{\"type\":\"lock\",\"locked\":true}");
-    o = expect_host(0, 0);
+    o = expect_host(0, 0, "lock");
     expect_meta(o, 0, true, true, false);
-    expect_meta(expect_host(1, 0), 0, true, true, false);
+    expect_meta(expect_host(1, 0, "lock"), 0, true, true, false);
     expect_none_all();
     /* listed: the lists show the lock */
     expect_rooms_json("{\"rooms\":[{\"name\":\"r\",\"count\":2,\"capacity\":8,\"locked\":true,"
@@ -1927,13 +1930,13 @@ static void test_lock(void **state)
     say(1, "{\"type\":\"join\",\"room\":\"r\"}");
     expect_meta(expect(1, "joined"), 0, true, true, false);
     say(0, "{\"type\":\"lock\",\"locked\":true}");
-    expect_host(0, 0);
-    expect_host(1, 0);
+    expect_host(0, 0, "lock");
+    expect_host(1, 0, "lock");
     expect_none_all();
     /* unlocked: open again */
     say(0, "{\"type\":\"lock\",\"locked\":false}");
-    expect_meta(expect_host(0, 0), 0, false, true, false);
-    expect_meta(expect_host(1, 0), 0, false, true, false);
+    expect_meta(expect_host(0, 0, "lock"), 0, false, true, false);
+    expect_meta(expect_host(1, 0, "lock"), 0, false, true, false);
     say(2, "{\"type\":\"join\",\"room\":\"r\"}");
     expect_meta(expect(2, "joined"), 0, false, true, false);
     drain_all();
@@ -2030,9 +2033,9 @@ static void test_passcode(void **state)
 
     /* the host changes it: the members stay, only the host sees the new one */
     say(0, "{\"type\":\"passcode\",\"passcode\":\"n3w-one\"}");
-    o = expect_host(0, 0);
+    o = expect_host(0, 0, "passcode");
     assert_string_equal(str(o, "passcode"), "n3w-one");
-    o = expect_host(1, 0);
+    o = expect_host(1, 0, "passcode");
     assert_null(json_object_get(o, "passcode"));
     expect_meta(o, 0, false, true, true);
     expect_none_all();
@@ -2043,7 +2046,7 @@ static void test_passcode(void **state)
     drain_all();
     /* cleared: anyone may join */
     say(0, "{\"type\":\"passcode\",\"passcode\":null}");
-    o = expect_host(0, 0);
+    o = expect_host(0, 0, "passcode");
     assert_true(json_is_null(json_object_get(o, "passcode")));
     expect_meta(o, 0, false, true, false);
     drain_all();
@@ -2061,7 +2064,7 @@ static void test_passcode(void **state)
         n += (size_t)sprintf(big + n, "\\u00e9");
     big[n] = '\0';
     say(0, "{\"type\":\"passcode\",\"passcode\":\"%s\"}", big);
-    assert_int_equal(strlen(str(expect_host(0, 0), "passcode")), 128);
+    assert_int_equal(strlen(str(expect_host(0, 0, "passcode"), "passcode")), 128);
     drain_all();
     sprintf(big + n, "x");
     say(0, "{\"type\":\"passcode\",\"passcode\":\"%s\"}", big);

@@ -616,9 +616,15 @@ static void test_build_presence(void **state)
                "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[],\"count\":1,"
                "\"host\":4,\"locked\":false,\"listed\":false,\"protected\":false,"
                "\"passcode\":null}");
-    assert_msg(proto_room("r", &other_meta),
-               "{\"type\":\"room\",\"room\":\"r\",\"host\":4,\"locked\":true,"
-               "\"listed\":false,\"protected\":true}");
+    assert_msg(proto_room("r", PROTO_CHANGE_LOCK, &other_meta),
+               "{\"type\":\"room\",\"room\":\"r\",\"change\":\"lock\",\"host\":4,"
+               "\"locked\":true,\"listed\":false,\"protected\":true}");
+    assert_msg(proto_room("r", PROTO_CHANGE_HOST, &other_meta),
+               "{\"type\":\"room\",\"room\":\"r\",\"change\":\"host\",\"host\":4,"
+               "\"locked\":true,\"listed\":false,\"protected\":true}");
+    assert_msg(proto_room("r", PROTO_CHANGE_PASSCODE, &no_pw),
+               "{\"type\":\"room\",\"room\":\"r\",\"change\":\"passcode\",\"host\":4,"
+               "\"locked\":false,\"listed\":false,\"protected\":false,\"passcode\":null}");
     assert_msg(proto_removed("r"), "{\"type\":\"removed\",\"room\":\"r\"}");
     assert_msg(proto_joined("r", 4, members, 2, 3, &other_meta),
                "{\"type\":\"joined\",\"room\":\"r\",\"id\":4,\"members\":[{\"id\":3,"

@@ -84,6 +84,7 @@ const ui = {
   inviteBtn: byId('invite-btn'),
   inviteLabel: byId('invite-label'),
   inviteCopied: byId('invite-copied'),
+  inviteNote: byId('invite-note'),
   inviteLink: byId('invite-link'),
   chatLog: byId('chat-log'),
   peopleBtn: byId('people-btn'),
@@ -324,6 +325,7 @@ function renderRoomState() {
   // The link shown after "Copy invite link" follows a passcode change; out of the room it goes.
   if (state.room === null) ui.inviteCopied.hidden = true;
   else if (!ui.inviteCopied.hidden) ui.inviteLink.value = inviteUrl(state.room, state.protected ? state.passcode : null);
+  ui.inviteNote.hidden = ui.inviteCopied.hidden || !linkLacksPasscode();
   refreshPeople();
 }
 
@@ -336,8 +338,8 @@ function applyRoom(msg, announce = false) {
   if (typeof msg.protected === 'boolean') state.protected = msg.protected;
   if (Object.hasOwn(msg, 'passcode') && (msg.passcode === null || typeof msg.passcode === 'string')) {
     state.passcode = msg.passcode; // the host's copy
-  } else if (!state.protected || (announce && !before.protected)) {
-    state.passcode = null; // none, or a new one we were not told
+  } else if (!state.protected || (announce && (!before.protected || msg.change === 'passcode'))) {
+    state.passcode = null; // none, or a new one we were not told (the tab still keeps the old one)
   }
   if (state.room !== null && (isHost() || !state.protected)) rememberPasscode(state.room, state.passcode);
   renderRoomState();
@@ -359,6 +361,8 @@ function applyRoom(msg, announce = false) {
   }
   if (state.protected !== before.protected && !isHost()) {
     chat.notice(state.protected ? 'The host set a passcode for new people.' : 'The host removed the passcode.');
+  } else if (msg.change === 'passcode' && state.protected && !isHost()) {
+    chat.notice('The host changed the passcode for new people.');
   }
   if (state.passcodeSent && isHost()) {
     state.passcodeSent = false;
@@ -1017,14 +1021,20 @@ for (const emoji of REACTIONS) {
   ui.reactRow.append(button);
 }
 
+/** In a room with a passcode this page does not know (set or changed after it joined). */
+function linkLacksPasscode() {
+  return state.protected && !state.passcode;
+}
+
 async function copyInvite() {
   const link = inviteUrl(state.room, state.protected ? state.passcode : null);
   ui.inviteLink.value = link;
   ui.inviteCopied.hidden = false;
+  ui.inviteNote.hidden = !linkLacksPasscode();
   try {
     await navigator.clipboard.writeText(link);
     ui.inviteLabel.textContent = 'Link copied';
-    toast('Invite link copied');
+    toast(linkLacksPasscode() ? 'Invite link copied, without the passcode' : 'Invite link copied');
   } catch {
     ui.inviteLink.select();
     ui.inviteLabel.textContent = 'Copy the link below';
