@@ -20,7 +20,8 @@ import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("HUDDLE_BIN") or os.path.join(REPO, "build", "huddle")
+# absolute: the servers start in their own temporary directories
+BIN = os.path.abspath(os.environ.get("HUDDLE_BIN") or os.path.join(REPO, "build", "huddle"))
 WWW = os.path.join(REPO, "www")
 TIMEOUT = float(os.environ.get("HUDDLE_TEST_TIMEOUT", "10"))
 ARTIFACTS = os.path.join(

@@ -34,7 +34,10 @@ def main():
     failed_tests = {id(getattr(t, "test_case", t)) for t, _ in result.failures + result.errors}
     failed_tests |= {id(t) for t in result.unexpectedSuccesses}
     bad = len(failed_tests)
-    ran = result.testsRun
+    # a failing setUpClass (say, a server that cannot start) is reported by an _ErrorHolder, which
+    # testsRun does not count: count each as a test that ran and failed
+    holders = sum(1 for t, _ in result.errors if not isinstance(t, unittest.TestCase))
+    ran = result.testsRun + holders
     print(
         "integration tests: %d passed, %d failed, %d skipped (%.1f s)"
         % (ran - bad - len(result.skipped), bad, len(result.skipped), time.monotonic() - t0)
