@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* CivetWeb's side of WebSockets: the checks before the upgrade (origin, capacity), then, in the
  * ready handler, the hand-over of a plain WebSocket's socket to the event loop (adopt.h, loop.h).
- * TLS WebSockets stay on CivetWeb's thread (CivetWeb owns their SSL object) as a thin adapter
- * that posts each message to the loop and writes from a writer thread of its own. */
+ * TLS WebSockets stay on CivetWeb's thread (CivetWeb owns their SSL object), served by the
+ * adapter in wstls.h. */
 #ifndef HUDDLE_WS_H
 #define HUDDLE_WS_H
 
