@@ -288,6 +288,16 @@ static bool redirect_https(struct mg_connection *conn, const struct mg_request_i
     return true;
 }
 
+void http_text_reply(struct mg_connection *conn, int status, const char *extra, const char *body)
+{
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n"
+              "%s\r\n%s",
+              status, mg_get_response_code_text(conn, status), strlen(body), extra ? extra : "",
+              body);
+}
+
 /* A complete error answer that also ends the connection: after a malformed request nothing that
  * follows on it can be trusted (a pipelined request behind it may be a smuggled one). CivetWeb
  * would keep the connection open after begin_request answered, so the socket's both directions
@@ -297,12 +307,7 @@ static bool redirect_https(struct mg_connection *conn, const struct mg_request_i
 static int refuse(struct mg_connection *conn, int status, const char *extra, const char *body)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    mg_printf(conn,
-              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-              "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n"
-              "%s\r\n%s",
-              status, mg_get_response_code_text(conn, status), strlen(body), extra ? extra : "",
-              body);
+    http_text_reply(conn, status, extra, body);
     if (ri) {
         struct adopt_peer peer = {ri->remote_addr, ri->remote_port, ri->server_port};
         int fd = adopt_find(&peer);

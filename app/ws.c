@@ -13,6 +13,7 @@
 
 #include "adopt.h"
 #include "frame.h"
+#include "http.h"
 #include "iplimit.h"
 #include "log.h"
 #include "msg.h"
@@ -54,15 +55,6 @@ static void release_slot(struct ws_server *ws, uint32_t ip)
 }
 
 /* --- CivetWeb callbacks --- */
-
-static void raw_reply(struct mg_connection *conn, int status, const char *reason, const char *extra,
-                      const char *body)
-{
-    mg_printf(conn,
-              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-              "Content-Length: %zu\r\nConnection: close\r\n%s\r\n%s",
-              status, reason, strlen(body), extra ? extra : "", body);
-}
 
 /* True when the Origin header (if any) is acceptable per allowed_origins. */
 static bool origin_allowed(const struct config *cfg, const struct mg_connection *conn)
@@ -119,13 +111,13 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
     const struct mg_request_info *ri = mg_get_request_info(cconn);
     bool tls = ri && ri->is_ssl;
     if (atomic_load(&ws->stopping)) {
-        raw_reply(conn, 503, "Service Unavailable", NULL, "shutting down\n");
+        http_text_reply(conn, 503, NULL, "shutting down\n");
         return 1;
     }
     if (!origin_allowed(ws->cfg, cconn)) {
         atomic_fetch_add(&ws->ctr->refused_origin, 1);
         log_warn(0, "refused WebSocket from origin '%s'", mg_get_header(cconn, "Origin"));
-        raw_reply(conn, 403, "Forbidden", NULL, "origin not allowed\n");
+        http_text_reply(conn, 403, NULL, "origin not allowed\n");
         return 1;
     }
     uint32_t peer = 0, ip;
@@ -136,15 +128,15 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
         atomic_fetch_add(&ws->ctr->refused_ip, 1);
         log_warn(0, "refused WebSocket: its address holds max_connections_per_ip (%d) sessions",
                  ws->cfg->max_connections_per_ip);
-        raw_reply(conn, 503, "Service Unavailable", "Retry-After: 5\r\n",
-                  "too many connections from your address\n");
+        http_text_reply(conn, 503, "Retry-After: 5\r\n",
+                        "too many connections from your address\n");
         return 1;
     }
     if (refused) {
         atomic_fetch_add(&ws->ctr->refused_full, 1);
         log_warn(0, "refused WebSocket: server full (max_connections %d%s)",
                  ws->cfg->max_connections, tls ? ", or every TLS worker busy" : "");
-        raw_reply(conn, 503, "Service Unavailable", "Retry-After: 5\r\n", "server full\n");
+        http_text_reply(conn, 503, "Retry-After: 5\r\n", "server full\n");
         return 1;
     }
     struct ws_slot *slot;
@@ -158,7 +150,7 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
         if (tls)
             atomic_fetch_sub(&ws->ctr->tls_open, 1);
         release_slot(ws, ip);
-        raw_reply(conn, 503, "Service Unavailable", NULL, "out of memory\n");
+        http_text_reply(conn, 503, NULL, "out of memory\n");
         return 1;
     }
     mg_set_user_connection_data(cconn, slot);
