@@ -322,10 +322,7 @@ function renderRoomState() {
   ui.passcodeHint.textContent = state.protected
     ? 'New people need it to join. Your invite link includes it.'
     : 'None: anyone with the link can join.';
-  // The link shown after "Copy invite link" follows a passcode change; out of the room it goes.
-  if (state.room === null) ui.inviteCopied.hidden = true;
-  else if (!ui.inviteCopied.hidden) ui.inviteLink.value = inviteUrl(state.room, state.protected ? state.passcode : null);
-  ui.inviteNote.hidden = ui.inviteCopied.hidden || !linkLacksPasscode();
+  renderInvite();
   refreshPeople();
 }
 
@@ -1026,11 +1023,20 @@ function linkLacksPasscode() {
   return state.protected && !state.passcode;
 }
 
+/**
+ * The invite link on show after "Copy invite link", with the note when it lacks the passcode:
+ * it follows a passcode change, and goes out of the room.
+ */
+function renderInvite() {
+  if (state.room === null) ui.inviteCopied.hidden = true;
+  if (!ui.inviteCopied.hidden) ui.inviteLink.value = inviteUrl(state.room, state.protected ? state.passcode : null);
+  ui.inviteNote.hidden = ui.inviteCopied.hidden || !linkLacksPasscode();
+}
+
 async function copyInvite() {
-  const link = inviteUrl(state.room, state.protected ? state.passcode : null);
-  ui.inviteLink.value = link;
   ui.inviteCopied.hidden = false;
-  ui.inviteNote.hidden = !linkLacksPasscode();
+  renderInvite();
+  const link = ui.inviteLink.value;
   try {
     await navigator.clipboard.writeText(link);
     ui.inviteLabel.textContent = 'Link copied';
