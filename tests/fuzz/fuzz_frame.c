@@ -177,7 +177,7 @@ static bool event_eq(const struct fuzz_event *a, const struct fuzz_event *b)
            a->len == b->len && a->hash == b->hash;
 }
 
-/* --- a wire reader that chains the calls as app/conn.c consume() does --- */
+/* --- a wire reader that chains the calls as app/loop/conn.c consume() does --- */
 
 struct fuzz_wire {
     struct frame_asm fa;

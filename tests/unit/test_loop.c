@@ -20,8 +20,10 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "loop.h"
+#include "wsstats.h"
 
 struct fixture {
     struct config cfg;

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adopt.h"
+#include "config.h"
+#include "conn.h"
 #include "frame.h"
+#include "hub.h"
 #include "log.h"
 #include "sink.h"
 

@@ -16,14 +16,6 @@ struct mg_context;
 struct mg_connection;
 struct ws_server;
 
-/* Snapshot of the counters for /metrics. */
-struct ws_stats {
-    unsigned open, tls_open;
-    unsigned long long accepted, refused_full, refused_origin, refused_ip, adopt_failed;
-    unsigned long long msgs_in, bytes_in, msgs_out, bytes_out;
-    unsigned long long closes[WS_CLOSE_SLOTS];
-};
-
 /* New WebSocket front for loop, with cfg's limits (all must outlive it); ctr is the counters
  * shared with the loop, ipl the per-address counts (may be NULL). NULL on error. */
 struct ws_server *ws_new(struct loop *lp, struct ws_counters *ctr, struct iplimit *ipl,

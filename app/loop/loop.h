@@ -6,10 +6,13 @@
 #define HUDDLE_LOOP_H
 
 #include <stdbool.h>
-#include "config.h"
-#include "conn.h"
-#include "hub.h"
-#include "wsstats.h"
+#include <stdint.h>
+
+struct config;
+struct conn_set;
+struct hub;
+struct iplimit;
+struct ws_counters;
 
 #define LOOP_TICK_MS 100 /* room-list coalescing and the stall timer's resolution */
 

@@ -16,6 +16,17 @@ struct ws_counters {
     atomic_ullong closes[WS_CLOSE_SLOTS]; /* by close code, see ws_close_code_label */
 };
 
+/* A snapshot of the counters (for /metrics). */
+struct ws_stats {
+    unsigned open, tls_open;
+    unsigned long long accepted, refused_full, refused_origin, refused_ip, adopt_failed;
+    unsigned long long msgs_in, bytes_in, msgs_out, bytes_out;
+    unsigned long long closes[WS_CLOSE_SLOTS];
+};
+
+/* Reads every counter of ctr into st (each one atomically; not one instant for all). */
+void ws_stats_read(struct ws_counters *ctr, struct ws_stats *st);
+
 /* Counts one session ended with close code (what we sent; 1006: none). */
 void ws_count_close(struct ws_counters *ctr, unsigned code);
 

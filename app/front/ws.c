@@ -13,10 +13,10 @@
 
 #include "adopt.h"
 #include "frame.h"
-#include "http.h"
 #include "iplimit.h"
 #include "log.h"
 #include "msg.h"
+#include "reply.h"
 #include "strlist.h"
 #include "wstls.h"
 
@@ -28,24 +28,6 @@ struct ws_server {
     struct wstls tls; /* the TLS sessions */
     atomic_bool stopping;
 };
-
-static const unsigned close_codes[WS_CLOSE_SLOTS] = {1000, 1001, 1002, 1003, 1006,
-                                                     1007, 1008, 1009, 1011, 0};
-static const char *const close_labels[WS_CLOSE_SLOTS] = {"1000", "1001", "1002", "1003", "1006",
-                                                         "1007", "1008", "1009", "1011", "other"};
-
-const char *ws_close_code_label(unsigned idx)
-{
-    return idx < WS_CLOSE_SLOTS ? close_labels[idx] : NULL;
-}
-
-void ws_count_close(struct ws_counters *ctr, unsigned code)
-{
-    unsigned i = 0;
-    while (i < WS_CLOSE_SLOTS - 1 && close_codes[i] != code)
-        i++;
-    atomic_fetch_add_explicit(&ctr->closes[i], 1, memory_order_relaxed);
-}
 
 static void release_slot(struct ws_server *ws, uint32_t ip)
 {
@@ -111,13 +93,13 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
     const struct mg_request_info *ri = mg_get_request_info(cconn);
     bool tls = ri && ri->is_ssl;
     if (atomic_load(&ws->stopping)) {
-        http_text_reply(conn, 503, NULL, "shutting down\n");
+        reply_text(conn, 503, NULL, "shutting down\n");
         return 1;
     }
     if (!origin_allowed(ws->cfg, cconn)) {
         atomic_fetch_add(&ws->ctr->refused_origin, 1);
         log_warn(0, "refused WebSocket from origin '%s'", mg_get_header(cconn, "Origin"));
-        http_text_reply(conn, 403, NULL, "origin not allowed\n");
+        reply_text(conn, 403, NULL, "origin not allowed\n");
         return 1;
     }
     uint32_t peer = 0, ip;
@@ -128,15 +110,14 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
         atomic_fetch_add(&ws->ctr->refused_ip, 1);
         log_warn(0, "refused WebSocket: its address holds max_connections_per_ip (%d) sessions",
                  ws->cfg->max_connections_per_ip);
-        http_text_reply(conn, 503, "Retry-After: 5\r\n",
-                        "too many connections from your address\n");
+        reply_text(conn, 503, "Retry-After: 5\r\n", "too many connections from your address\n");
         return 1;
     }
     if (refused) {
         atomic_fetch_add(&ws->ctr->refused_full, 1);
         log_warn(0, "refused WebSocket: server full (max_connections %d%s)",
                  ws->cfg->max_connections, tls ? ", or every TLS worker busy" : "");
-        http_text_reply(conn, 503, "Retry-After: 5\r\n", "server full\n");
+        reply_text(conn, 503, "Retry-After: 5\r\n", "server full\n");
         return 1;
     }
     struct ws_slot *slot;
@@ -150,7 +131,7 @@ static int on_connect(const struct mg_connection *cconn, void *cbdata)
         if (tls)
             atomic_fetch_sub(&ws->ctr->tls_open, 1);
         release_slot(ws, ip);
-        http_text_reply(conn, 503, NULL, "out of memory\n");
+        reply_text(conn, 503, NULL, "out of memory\n");
         return 1;
     }
     mg_set_user_connection_data(cconn, slot);
@@ -300,19 +281,5 @@ void ws_free(struct ws_server *ws)
 
 void ws_get_stats(struct ws_server *ws, struct ws_stats *st)
 {
-    struct ws_counters *c = ws->ctr;
-    memset(st, 0, sizeof(*st));
-    st->open = atomic_load(&c->open);
-    st->tls_open = atomic_load(&c->tls_open);
-    st->accepted = atomic_load(&c->accepted);
-    st->refused_full = atomic_load(&c->refused_full);
-    st->refused_origin = atomic_load(&c->refused_origin);
-    st->refused_ip = atomic_load(&c->refused_ip);
-    st->adopt_failed = atomic_load(&c->adopt_failed);
-    st->msgs_in = atomic_load(&c->msgs_in);
-    st->bytes_in = atomic_load(&c->bytes_in);
-    st->msgs_out = atomic_load(&c->msgs_out);
-    st->bytes_out = atomic_load(&c->bytes_out);
-    for (unsigned i = 0; i < WS_CLOSE_SLOTS; i++)
-        st->closes[i] = atomic_load(&c->closes[i]);
+    ws_stats_read(ws->ctr, st);
 }
