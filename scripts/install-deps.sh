@@ -23,7 +23,7 @@ esac
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-pkgs=(build-essential cmake pkg-config libcivetweb-dev libjansson-dev libssl-dev libuv1-dev)
+pkgs=(build-essential cmake pkg-config libcivetweb-dev libjansson-dev libssl-dev libuv1-dev uthash-dev)
 if [ "$what" != build ]; then
     pkgs+=(libcmocka-dev python3 python3-websockets curl openssl chromium clang libclang-rt-14-dev
         valgrind)

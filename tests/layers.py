@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Checks app/'s floors (README "Layout"): every #include "x.h" names a header of the file's own
 floor or of a floor below it, each third-party header appears only on the floor that owns it, and
-no module (a name.h/name.c pair) reaches itself through the includes of others. The build already
+no module (a name.h/name.c pair, with nameint.h, its internal header, when there is one) reaches
+itself through the includes of others. The build already
 fails on a wrong-way project include (a higher floor's folder is not on a lower floor's include
 path); this test names the file and line, and catches what the compiler cannot: circles inside one
 floor and third-party headers, which are on every include path. Usage: layers.py [APP_DIR]"""
@@ -17,6 +18,7 @@ OWNED = {
     "civetweb.h": {"front", "main"},
     "uv.h": {"loop"},
     "jansson.h": {"meeting"},
+    "uthash.h": {"meeting"},
     "openssl/": {"front"},
 }
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
@@ -34,6 +36,8 @@ def scan(app):
             if floor == "main" and name != "main.c":
                 continue
             module = name[:-2]
+            if module.endswith("int") and os.path.exists(os.path.join(folder, module[:-3] + ".h")):
+                module = module[:-3]  # hubint.h: the internal header of module hub
             if floor_of.setdefault(module, floor) != floor:
                 raise SystemExit("%s: module %s is on two floors" % (path, module))
             with open(path, encoding="utf-8") as f:
@@ -63,6 +67,8 @@ def check(app):
                                         % (where, header, "/".join(sorted(allowed)), floor))
                 continue
             target = os.path.basename(header)[:-2]
+            if target.endswith("int") and target[:-3] in floor_of:
+                target = target[:-3]
             if target not in floor_of:
                 problems.append('%s: "%s" is not a header of app/' % (where, header))
                 continue

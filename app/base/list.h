@@ -55,4 +55,10 @@ static inline void list_move_tail(struct list *h, struct list *n)
 
 #define list_first(h) ((h)->next)
 
+/* Walks every node n of list h, first to last. The body must not unlink n (list_foreach_safe
+ * allows that: tmp holds the next node). */
+#define list_foreach(n, h) for ((n) = (h)->next; (n) != (h); (n) = (n)->next)
+#define list_foreach_safe(n, tmp, h)                                                               \
+    for ((n) = (h)->next, (tmp) = (n)->next; (n) != (h); (n) = (tmp), (tmp) = (n)->next)
+
 #endif

@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "log.h"
 #include "sink.h"
+#include "thread.h"
 
 #define LOOP_KEEPALIVE_EVERY 10 /* ticks between keep-alive sweeps (1 s) */
 
@@ -27,6 +28,7 @@ struct loop {
     struct hub *hub;
     struct conn_set cs;
     struct ws_counters *ctr;
+    struct thread_owner owner; /* the loop thread, while it runs (debug-build checks) */
     unsigned ticks;
     pthread_mutex_t lock; /* tasks, closed */
     struct loop_task *head, *tail;
@@ -35,11 +37,13 @@ struct loop {
 
 struct hub *loop_hub(struct loop *lp)
 {
+    THREAD_ASSERT_OWNER(&lp->owner);
     return lp->hub;
 }
 
 struct conn_set *loop_conns(struct loop *lp)
 {
+    THREAD_ASSERT_OWNER(&lp->owner);
     return &lp->cs;
 }
 
@@ -77,6 +81,7 @@ static void on_tick(uv_timer_t *tm)
 static void *loop_main(void *arg)
 {
     struct loop *lp = arg;
+    thread_owner_bind(&lp->owner);
     uv_run(&lp->uv, UV_RUN_DEFAULT);
     return NULL;
 }
@@ -215,6 +220,7 @@ struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr, struct 
         .rate_burst = (unsigned)cfg->rate_limit_burst,
         .resume_window_ms = (unsigned)cfg->resume_window_s * 1000u,
         .flood_close_after = (unsigned)cfg->flood_close_after,
+        .owner = &lp->owner,
     };
     struct hub_ops ops = {.send = sink_send, .evict = sink_evict, .kick = sink_kick};
     struct conn_limits lim = {
@@ -281,6 +287,7 @@ void loop_free(struct loop *lp)
     if (lp->started) {
         loop_post(lp, &stop);
         pthread_join(lp->thread, NULL);
+        thread_owner_unbind(&lp->owner); /* what is left is freed here, on this thread */
     } else {
         run_stop(lp, &stop);
         uv_run(&lp->uv, UV_RUN_DEFAULT);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Sessions, rooms and ordered fan-out. Knows neither CivetWeb nor JSON: it sends prepared messages
- * through a function pointer that must only queue (never block), so one slow client cannot stall
- * a room, and it is unit-tested without sockets. Not thread-safe by design: every call comes from
- * the one thread that owns it (the event loop; see loop.h). */
+/* Sessions, rooms and ordered fan-out (the files are listed in hubint.h). Knows neither CivetWeb
+ * nor JSON: it sends prepared messages through a function pointer that must only queue (never
+ * block), so one slow client cannot stall a room, and it is unit-tested without sockets. Not
+ * thread-safe by design: every call comes from the one thread that owns it (the event loop; see
+ * loop.h). */
 #ifndef HUDDLE_HUB_H
 #define HUDDLE_HUB_H
 
@@ -10,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "msg.h"
+#include "proto.h"
 
 struct hub;
 struct hub_session;
+struct thread_owner;
 
 struct hub_config {
     const char *greeting;       /* copied */
@@ -22,6 +25,9 @@ struct hub_config {
     unsigned rate_burst;        /* bucket size */
     unsigned resume_window_ms;  /* how long a dropped session keeps its seat; 0 = no resuming */
     unsigned flood_close_after; /* rate-limited messages in a row before the session is closed */
+    /* Debug builds: the thread that may call the hub (the event loop's), checked at every entry
+     * point but hub_new and hub_free; NULL = unchecked (unit tests). */
+    const struct thread_owner *owner;
 };
 
 struct hub_ops {
@@ -81,6 +87,10 @@ bool hub_admit(struct hub *h, struct hub_session *s);
  * go through send(). Returns the session the connection belongs to from now on: s, or, after a
  * successful `resume`, the resumed session (s is then freed). */
 struct hub_session *hub_handle(struct hub *h, struct hub_session *s, const char *buf, size_t len);
+
+/* The protocol table (proto.h): every client message the hub handles, with its fields and
+ * handler, up to a row whose name is NULL (meeting/dispatch.c). */
+extern const struct proto_message hub_protocol[];
 
 /* True when s is in a room now (for logging decisions). */
 bool hub_session_in_room(const struct hub_session *s);

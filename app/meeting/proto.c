@@ -57,11 +57,21 @@ static bool is_control(uint32_t cp)
     return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
-/* Trims s[0..len) (valid UTF-8) and checks 1..max code points and control characters
- * (allow_breaks lets \n, \r and \t through). Returns a heap copy or NULL with *detail set. */
-static char *clean_text(const char *s, size_t len, size_t max, bool allow_breaks,
-                        const char **detail, const char *what_empty, const char *what_long,
-                        const char *what_ctrl)
+const struct proto_text_rule proto_rule_nickname = {
+    PROTO_NICKNAME_MAX, false, "nickname must not be empty",
+    "nickname is longer than 32 characters", "nickname contains control characters"};
+const struct proto_text_rule proto_rule_room = {PROTO_ROOM_MAX, false, "room must not be empty",
+                                                "room is longer than 64 characters",
+                                                "room contains control characters"};
+const struct proto_text_rule proto_rule_chat = {PROTO_CHAT_MAX, true, "text must not be empty",
+                                                "text is longer than 2000 characters",
+                                                "text contains control characters"};
+
+/* Trims s[0..len) (valid UTF-8) and checks it by rule: 1..rule->max code points, no control
+ * characters (rule->breaks lets \n, \r and \t through). Returns a heap copy or NULL with *detail
+ * set. */
+static char *clean_text(const char *s, size_t len, const struct proto_text_rule *rule,
+                        const char **detail)
 {
     size_t start = 0, end = len, n;
     while (start < end) {
@@ -79,18 +89,18 @@ static char *clean_text(const char *s, size_t len, size_t max, bool allow_breaks
     }
     end = last;
     if (end == start) {
-        *detail = what_empty;
+        *detail = rule->empty;
         return NULL;
     }
     size_t count = 0;
     for (size_t i = start; i < end; i += n) {
         uint32_t cp = utf8_decode(s + i, end - i, &n);
-        if (is_control(cp) && !(allow_breaks && (cp == '\n' || cp == '\r' || cp == '\t'))) {
-            *detail = what_ctrl;
+        if (is_control(cp) && !(rule->breaks && (cp == '\n' || cp == '\r' || cp == '\t'))) {
+            *detail = rule->control;
             return NULL;
         }
-        if (++count > max) {
-            *detail = what_long;
+        if (++count > rule->max) {
+            *detail = rule->too_long;
             return NULL;
         }
     }
@@ -104,15 +114,21 @@ static char *clean_text(const char *s, size_t len, size_t max, bool allow_breaks
     return out;
 }
 
-int proto_chat_text(const char *buf, size_t len, char **out, const char **detail)
+int proto_text(const char *buf, size_t len, const struct proto_text_rule *rule, char **out,
+               const char **detail)
 {
+    *out = NULL;
     if (!utf8_valid(buf, len)) {
         *detail = "text is not valid UTF-8";
         return PROTO_ERR_BAD_FIELD;
     }
-    *out = clean_text(buf, len, PROTO_CHAT_MAX, true, detail, "text must not be empty",
-                      "text is longer than 2000 characters", "text contains control characters");
+    *out = clean_text(buf, len, rule, detail);
     return *out ? PROTO_OK : PROTO_ERR_BAD_FIELD;
+}
+
+int proto_chat_text(const char *buf, size_t len, char **out, const char **detail)
+{
+    return proto_text(buf, len, &proto_rule_chat, out, detail);
 }
 
 /* Nesting depth of a JSON text, counting brackets outside strings; stops early above limit. */
@@ -190,42 +206,79 @@ static char *clean_passcode(const char *s, size_t len, const char **detail)
     return out;
 }
 
-/* A passcode field: absent or null leaves *out NULL. Returns PROTO_OK or PROTO_ERR_BAD_FIELD with
- * *detail set. */
-static int field_passcode(json_t *root, char **out, const char **detail)
+/* The request's bool at a field's offset. */
+static bool *field_bool(struct proto_request *req, const struct proto_field *f)
 {
-    json_t *v = json_object_get(root, "passcode");
-    if (!v || json_is_null(v))
-        return PROTO_OK;
-    if (!json_is_string(v)) {
-        *detail = "'passcode' must be a string or null";
+    return (bool *)((char *)req + f->offset);
+}
+
+/* Checks one field of root per its row entry f and stores it in req. Returns PROTO_OK, or the
+ * error with *detail set. */
+static int parse_field(json_t *root, const struct proto_field *f, struct proto_request *req,
+                       const char **detail)
+{
+    json_t *v = json_object_get(root, f->key);
+    if (!v && f->required && f->missing) {
+        *detail = f->missing;
         return PROTO_ERR_BAD_FIELD;
     }
-    *out = clean_passcode(json_string_value(v), json_string_length(v), detail);
-    return *out ? PROTO_OK : PROTO_ERR_BAD_FIELD;
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    switch (f->kind) {
+    case PROTO_F_TEXT:
+        if (!s)
+            break;
+        return proto_text(s, len, f->rule, &req->text, detail);
+    case PROTO_F_EMOJI:
+        if (!s)
+            break;
+        return (req->text = clean_emoji(s, len, detail)) ? PROTO_OK : PROTO_ERR_BAD_FIELD;
+    case PROTO_F_TOKEN:
+        if (!s || len == 0 || len > PROTO_TOKEN_MAX || strlen(s) != len) {
+            *detail = f->bad;
+            return PROTO_ERR_BAD_TOKEN;
+        }
+        if (!(req->text = strndup(s, len))) {
+            *detail = "out of memory";
+            return PROTO_ERR_BAD_TOKEN;
+        }
+        return PROTO_OK;
+    case PROTO_F_PASSCODE:
+        if (!v || json_is_null(v))
+            return PROTO_OK;
+        if (!s)
+            break;
+        return (req->passcode = clean_passcode(s, len, detail)) ? PROTO_OK : PROTO_ERR_BAD_FIELD;
+    case PROTO_F_FLAG:
+        if (v && !json_is_boolean(v))
+            break;
+        *field_bool(req, f) = json_is_true(v);
+        return PROTO_OK;
+    case PROTO_F_BOOL:
+        if (!json_is_boolean(v))
+            break;
+        *field_bool(req, f) = json_is_true(v);
+        return PROTO_OK;
+    case PROTO_F_ID:
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            break;
+        req->to = (uint64_t)json_integer_value(v);
+        return PROTO_OK;
+    case PROTO_F_JSON:
+        if (!v)
+            break;
+        if (!(req->data = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY))) {
+            *detail = "out of memory";
+            return PROTO_ERR_BAD_FIELD;
+        }
+        return PROTO_OK;
+    }
+    *detail = f->bad;
+    return PROTO_ERR_BAD_FIELD;
 }
 
-/* An optional boolean field (absent = false). Returns 0, or -1 when it is not a boolean. */
-static int field_flag(json_t *root, const char *key, bool *out)
-{
-    json_t *v = json_object_get(root, key);
-    if (v && !json_is_boolean(v))
-        return -1;
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int field_string(json_t *root, const char *key, const char **s, size_t *len)
-{
-    json_t *v = json_object_get(root, key);
-    if (!json_is_string(v))
-        return -1;
-    *s = json_string_value(v);
-    *len = json_string_length(v);
-    return 0;
-}
-
-int proto_parse(const char *buf, size_t len, struct proto_request *req, const char **detail)
+int proto_parse(const struct proto_message *table, const char *buf, size_t len,
+                struct proto_request *req, const char **detail)
 {
     size_t i = 0;
     memset(req, 0, sizeof(*req));
@@ -250,134 +303,25 @@ int proto_parse(const char *buf, size_t len, struct proto_request *req, const ch
         goto out_root;
     }
     json_t *type = json_object_get(root, "type");
-    const char *t = json_is_string(type) ? json_string_value(type) : NULL;
-    if (t && strlen(t) != json_string_length(type))
-        t = ""; /* a NUL inside: no known type (strcmp would stop at it) */
-    const char *s;
-    size_t slen;
+    const char *t = json_string_value(type);
     if (!t) {
         *detail = "missing string field 'type'";
         rc = PROTO_ERR_UNKNOWN_TYPE;
-    } else if (!strcmp(t, "nickname")) {
-        req->type = PROTO_NICKNAME;
-        if (field_string(root, "nickname", &s, &slen)) {
-            *detail = "'nickname' must be a string";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else if (!(req->text = clean_text(s, slen, PROTO_NICKNAME_MAX, false, detail,
-                                            "nickname must not be empty",
-                                            "nickname is longer than 32 characters",
-                                            "nickname contains control characters"))) {
-            rc = PROTO_ERR_BAD_FIELD;
-        }
-    } else if (!strcmp(t, "join")) {
-        req->type = PROTO_JOIN;
-        if (field_string(root, "room", &s, &slen)) {
-            *detail = "'room' must be a string";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else if (!(req->text =
-                         clean_text(s, slen, PROTO_ROOM_MAX, false, detail,
-                                    "room must not be empty", "room is longer than 64 characters",
-                                    "room contains control characters"))) {
-            rc = PROTO_ERR_BAD_FIELD;
-        } else if (field_flag(root, "create", &req->create)) {
-            *detail = "'create' must be true or false";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else if (field_flag(root, "listed", &req->listed)) {
-            *detail = "'listed' must be true or false";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else {
-            rc = field_passcode(root, &req->passcode, detail);
-        }
-    } else if (!strcmp(t, "lock")) {
-        req->type = PROTO_LOCK;
-        json_t *v = json_object_get(root, "locked");
-        if (!json_is_boolean(v)) {
-            *detail = "'locked' must be true or false";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else {
-            req->locked = json_is_true(v);
-        }
-    } else if (!strcmp(t, "remove")) {
-        req->type = PROTO_REMOVE;
-        json_t *id = json_object_get(root, "id");
-        if (!json_is_integer(id) || json_integer_value(id) <= 0) {
-            *detail = "'id' must be a session id";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else {
-            req->to = (uint64_t)json_integer_value(id);
-        }
-    } else if (!strcmp(t, "passcode")) {
-        req->type = PROTO_PASSCODE;
-        if (!json_object_get(root, "passcode")) {
-            *detail = "missing field 'passcode' (a string, or null to clear it)";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else {
-            rc = field_passcode(root, &req->passcode, detail);
-        }
-    } else if (!strcmp(t, "leave")) {
-        req->type = PROTO_LEAVE;
-    } else if (!strcmp(t, "list")) {
-        req->type = PROTO_LIST;
-    } else if (!strcmp(t, "chat")) {
-        req->type = PROTO_CHAT;
-        if (field_string(root, "text", &s, &slen)) {
-            *detail = "'text' must be a string";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else {
-            rc = proto_chat_text(s, slen, &req->text, detail);
-        }
-    } else if (!strcmp(t, "state")) {
-        req->type = PROTO_STATE;
-        json_t *mic = json_object_get(root, "mic"), *cam = json_object_get(root, "cam"),
-               *hand = json_object_get(root, "hand");
-        if (!json_is_boolean(mic) || !json_is_boolean(cam) || !json_is_boolean(hand)) {
-            *detail = "'mic', 'cam' and 'hand' must be true or false";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else {
-            req->mic = json_is_true(mic);
-            req->cam = json_is_true(cam);
-            req->hand = json_is_true(hand);
-        }
-    } else if (!strcmp(t, "react")) {
-        req->type = PROTO_REACT;
-        if (field_string(root, "emoji", &s, &slen)) {
-            *detail = "'emoji' must be a string";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else if (!(req->text = clean_emoji(s, slen, detail))) {
-            rc = PROTO_ERR_BAD_FIELD;
-        }
-    } else if (!strcmp(t, "resume")) {
-        req->type = PROTO_RESUME;
-        if (field_string(root, "token", &s, &slen) || slen == 0 || slen > PROTO_TOKEN_MAX ||
-            strlen(s) != slen) {
-            *detail = "unknown or expired session";
-            rc = PROTO_ERR_BAD_TOKEN;
-        } else if (!(req->text = strndup(s, slen))) {
-            *detail = "out of memory";
-            rc = PROTO_ERR_BAD_TOKEN;
-        }
-    } else if (!strcmp(t, "signal")) {
-        req->type = PROTO_SIGNAL;
-        json_t *to = json_object_get(root, "to");
-        json_t *data = json_object_get(root, "data");
-        if (!json_is_integer(to) || json_integer_value(to) <= 0) {
-            *detail = "'to' must be a session id";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else if (!data) {
-            *detail = "missing field 'data'";
-            rc = PROTO_ERR_BAD_FIELD;
-        } else {
-            req->to = (uint64_t)json_integer_value(to);
-            req->data = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-            if (!req->data) {
-                *detail = "out of memory";
-                rc = PROTO_ERR_BAD_FIELD;
-            }
-        }
-    } else {
+        goto out_root;
+    }
+    const struct proto_message *m = table;
+    /* a NUL inside the type matches no row (strcmp would stop at it) */
+    while (m->name && (strlen(t) != json_string_length(type) || strcmp(m->name, t)))
+        m++;
+    if (!m->name) {
         *detail = "unknown message type";
         rc = PROTO_ERR_UNKNOWN_TYPE;
+        goto out_root;
     }
+    req->msg = m;
+    req->type = m->type;
+    for (const struct proto_field *f = m->fields; f->key && rc == PROTO_OK; f++)
+        rc = parse_field(root, f, req, detail);
 out_root:
     json_decref(root);
     if (rc != PROTO_OK)

@@ -52,9 +52,14 @@ enum proto_error {
     PROTO_ERR_COUNT,
 };
 
+struct hub;
+struct hub_session;
+struct proto_message;
+
 /* A validated client request. Strings are heap-allocated, NUL-terminated and owned by the request
  * (proto_request_clear frees them). */
 struct proto_request {
+    const struct proto_message *msg; /* the row of the protocol table it matched */
     enum proto_type type;
     char *text;          /* NICKNAME: nickname, JOIN: room, CHAT: text (all trimmed and validated),
                             REACT: the emoji, RESUME: the token (only its length is checked) */
@@ -67,16 +72,74 @@ struct proto_request {
     bool locked;         /* LOCK */
 };
 
-/* Parses one decoded UTF-8 message. Returns:
- *   PROTO_OK: *req is filled;
+/* --- The protocol table: one row per client message (name, fields with their limits, handler),
+ * read by proto_parse to validate and by the hub to dispatch. The rows are the hub's
+ * (meeting/dispatch.c); a new message is one row and its handler. --- */
+
+/* How a text field is trimmed and checked, and what its refusals say. */
+struct proto_text_rule {
+    unsigned max; /* code points after trimming */
+    bool breaks;  /* \n, \r and \t allowed */
+    const char *empty, *too_long, *control;
+};
+
+extern const struct proto_text_rule proto_rule_nickname; /* PROTO_NICKNAME_MAX, one line */
+extern const struct proto_text_rule proto_rule_room;     /* PROTO_ROOM_MAX, one line */
+extern const struct proto_text_rule proto_rule_chat;     /* PROTO_CHAT_MAX, line breaks kept */
+
+enum proto_field_kind {
+    PROTO_F_TEXT,     /* a string cleaned by .rule -> text */
+    PROTO_F_EMOJI,    /* a string holding one emoji (PROTO_EMOJI_MAX code points) -> text */
+    PROTO_F_TOKEN,    /* a string of 1..PROTO_TOKEN_MAX bytes without NUL -> text; refused with
+                         bad_token, not bad_field */
+    PROTO_F_PASSCODE, /* a passcode string or null (null and, unless required, absent: none) */
+    PROTO_F_FLAG,     /* an optional boolean, absent = false -> the bool at .offset */
+    PROTO_F_BOOL,     /* a boolean -> the bool at .offset */
+    PROTO_F_ID,       /* a positive integer (a session id) -> to */
+    PROTO_F_JSON,     /* any JSON value -> data, as compact JSON */
+};
+
+struct proto_field {
+    const char *key; /* NULL ends a row's fields */
+    enum proto_field_kind kind;
+    const char *bad;     /* the refusal's detail when the value has the wrong type (or is absent) */
+    const char *missing; /* required and absent, when that says more than .bad; else NULL */
+    bool required;       /* PROTO_F_PASSCODE, PROTO_F_JSON: the key must be there */
+    size_t offset;       /* PROTO_F_FLAG, PROTO_F_BOOL: offsetof(struct proto_request, ...) */
+    const struct proto_text_rule *rule; /* PROTO_F_TEXT */
+};
+
+#define PROTO_FIELDS_MAX 4
+
+/* A handler gets a request that passed its row's checks; it owns the request's strings it
+ * takes (setting them NULL). Returns the session the connection belongs to from now on. */
+typedef struct hub_session *(*proto_handler)(struct hub *h, struct hub_session *s,
+                                             struct proto_request *req);
+
+struct proto_message {
+    const char *name; /* the "type" value; NULL ends the table */
+    enum proto_type type;
+    struct proto_field fields[PROTO_FIELDS_MAX + 1]; /* checked in this order */
+    proto_handler handle;
+    const char *needs_room; /* not NULL: only from a room member, else not_in_room with this */
+    bool host_only;         /* (with needs_room) only from the room's host, else not_host */
+};
+
+/* Parses one decoded UTF-8 message against table (rows up to one with name NULL). Returns:
+ *   PROTO_OK: *req is filled (req->msg is its row);
  *   PROTO_ERR_*: the request is refused; *detail is a static human-readable message;
  *   -1: the payload is plain text, not JSON (its first non-whitespace byte is not '{' or '['):
  *       the caller decides (it becomes a chat message inside a room).
  * len excludes any terminator; buf need not be NUL-terminated. */
-int proto_parse(const char *buf, size_t len, struct proto_request *req, const char **detail);
+int proto_parse(const struct proto_message *table, const char *buf, size_t len,
+                struct proto_request *req, const char **detail);
 
-/* Validates plain text as chat text: trims it into a new heap string (*out, caller frees).
- * Returns PROTO_OK or PROTO_ERR_BAD_FIELD with *detail set. */
+/* Validates text by rule (valid UTF-8, trimmed, 1..rule->max code points, controls) into a new
+ * heap string (*out, caller frees). Returns PROTO_OK or PROTO_ERR_BAD_FIELD with *detail set. */
+int proto_text(const char *buf, size_t len, const struct proto_text_rule *rule, char **out,
+               const char **detail);
+
+/* proto_text with proto_rule_chat: plain text sent as a chat message. */
 int proto_chat_text(const char *buf, size_t len, char **out, const char **detail);
 
 void proto_request_clear(struct proto_request *req);

@@ -14,6 +14,7 @@
 #include "frame.h"
 #include "fuzz.h"
 #include "msg.h"
+#include "hub.h"
 #include "proto.h"
 #include "utf8.h"
 
@@ -82,7 +83,7 @@ static void check_parse(const char *buf, size_t len)
     struct proto_request req;
     const char *detail = NULL;
     char *text = NULL;
-    int rc = proto_parse(buf, len, &req, &detail);
+    int rc = proto_parse(hub_protocol, buf, len, &req, &detail);
 
     FUZZ_CHECK(rc >= -1 && rc < PROTO_ERR_COUNT);
     if (rc == -1) {

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "hub.h"
 #include "proto.h"
 
 #define S(lit) (lit), (sizeof(lit) - 1)
@@ -22,7 +23,7 @@
 static int parse_n(const char *buf, size_t len, struct proto_request *req)
 {
     const char *detail = NULL;
-    int rc = proto_parse(buf, len, req, &detail);
+    int rc = proto_parse(hub_protocol, buf, len, req, &detail);
 
     if (rc > 0) {
         assert_non_null(detail);
