@@ -215,44 +215,20 @@ static struct hub_session *on_resume(struct hub *h, struct hub_session *s,
 }
 
 /* The field kinds of proto.h, one macro each, so that a row reads as its message. */
-#define TEXT(k, rule_, bad_)                                                                       \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_TEXT, .bad = bad_, .rule = rule_                                 \
-    }
-#define EMOJI(k, bad_)                                                                             \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_EMOJI, .bad = bad_                                               \
-    }
-#define TOKEN(k, bad_)                                                                             \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_TOKEN, .bad = bad_                                               \
-    }
-#define PASSCODE(k, bad_)                                                                          \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_PASSCODE, .bad = bad_                                            \
-    }
-#define PASSCODE_REQUIRED(k, bad_, missing_)                                                       \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_PASSCODE, .bad = bad_, .missing = missing_, .required = true     \
-    }
-#define FLAG(k, member, bad_)                                                                      \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_FLAG, .bad = bad_,                                               \
-        .offset = offsetof(struct proto_request, member)                                           \
-    }
-#define BOOL(k, member, bad_)                                                                      \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_BOOL, .bad = bad_,                                               \
-        .offset = offsetof(struct proto_request, member)                                           \
-    }
-#define ID(k, bad_)                                                                                \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_ID, .bad = bad_                                                  \
-    }
-#define JSON_REQUIRED(k, bad_)                                                                     \
-    {                                                                                              \
-        .key = k, .kind = PROTO_F_JSON, .bad = bad_, .required = true                              \
-    }
+/* clang-format off */
+#define TEXT(k, rule_, bad_) {.key = k, .kind = PROTO_F_TEXT, .bad = bad_, .rule = rule_}
+#define EMOJI(k, bad_)       {.key = k, .kind = PROTO_F_EMOJI, .bad = bad_}
+#define TOKEN(k, bad_)       {.key = k, .kind = PROTO_F_TOKEN, .bad = bad_}
+#define PASSCODE(k, bad_)    {.key = k, .kind = PROTO_F_PASSCODE, .bad = bad_}
+#define PASSCODE_REQUIRED(k, bad_, missing_) \
+    {.key = k, .kind = PROTO_F_PASSCODE, .bad = bad_, .missing = missing_, .required = true}
+#define FLAG(k, member, bad_) \
+    {.key = k, .kind = PROTO_F_FLAG, .bad = bad_, .offset = offsetof(struct proto_request, member)}
+#define BOOL(k, member, bad_) \
+    {.key = k, .kind = PROTO_F_BOOL, .bad = bad_, .offset = offsetof(struct proto_request, member)}
+#define ID(k, bad_)            {.key = k, .kind = PROTO_F_ID, .bad = bad_}
+#define JSON_REQUIRED(k, bad_) {.key = k, .kind = PROTO_F_JSON, .bad = bad_, .required = true}
+/* clang-format on */
 
 static const char join_first[] = "join a room first";
 static const char state_bad[] = "'mic', 'cam' and 'hand' must be true or false";

@@ -1375,6 +1375,80 @@ static void test_rooms_json(void **state)
                       "\"capacity\":8,\"locked\":false,\"protected\":false}]}");
 }
 
+/* Many rooms at once: each is found by name (a second member joins the same one), the listed ones
+ * appear in the lists sorted by name whatever the order they were made in, and they go when they
+ * empty. */
+#define MANY_ROOMS 3000
+
+static bool accept_all(void *sink, struct msg *m)
+{
+    return true;
+}
+
+static void test_many_rooms_by_name(void **state)
+{
+    static const struct hub_ops ops = {.send = accept_all, .now_ms = fake_now};
+    struct hub_config cfg = {.max_room_members = 8, .max_rooms = MANY_ROOMS};
+    struct hub *h = hub_new(&cfg, &ops);
+    struct hub_session **a = calloc(MANY_ROOMS, sizeof(*a)), **b = calloc(MANY_ROOMS, sizeof(*b));
+    char buf[128];
+    struct hub_stats st;
+    (void)state;
+
+    assert_non_null(h);
+    assert_non_null(a);
+    assert_non_null(b);
+    /* made in a scrambled order (a step coprime with MANY_ROOMS); every third one listed */
+    for (unsigned k = 0; k < MANY_ROOMS; k++) {
+        unsigned i = (k * 1747u) % MANY_ROOMS;
+        a[i] = hub_connect(h, NULL, 0);
+        assert_non_null(a[i]);
+        int n =
+            snprintf(buf, sizeof(buf), "{\"type\":\"join\",\"room\":\"room-%05u\",\"listed\":%s}",
+                     i, i % 3 == 0 ? "true" : "false");
+        hub_handle(h, a[i], buf, (size_t)n);
+    }
+    hub_get_stats(h, &st);
+    assert_int_equal(st.rooms, MANY_ROOMS);
+    /* a second member finds each room by its name */
+    for (unsigned i = 0; i < MANY_ROOMS; i++) {
+        b[i] = hub_connect(h, NULL, 0);
+        assert_non_null(b[i]);
+        int n = snprintf(buf, sizeof(buf), "{\"type\":\"join\",\"room\":\"room-%05u\"}", i);
+        hub_handle(h, b[i], buf, (size_t)n);
+    }
+    hub_get_stats(h, &st);
+    assert_int_equal(st.rooms, MANY_ROOMS);
+    assert_int_equal(st.members, 2 * MANY_ROOMS);
+    /* the listed ones, in name order, each with its two members */
+    char *json = hub_rooms_json(h);
+    json_error_t err;
+    json_t *root = json_loads(json, 0, &err);
+    json_t *rooms = json_object_get(root, "rooms");
+    assert_int_equal(json_array_size(rooms), (MANY_ROOMS + 2) / 3);
+    for (size_t k = 0; k < json_array_size(rooms); k++) {
+        json_t *r = json_array_get(rooms, k);
+        snprintf(buf, sizeof(buf), "room-%05zu", 3 * k);
+        assert_string_equal(json_string_value(json_object_get(r, "name")), buf);
+        assert_int_equal(json_integer_value(json_object_get(r, "count")), 2);
+    }
+    json_decref(root);
+    free(json);
+    /* the rooms go as they empty; a name can be made again afterwards */
+    for (unsigned i = 0; i < MANY_ROOMS; i++) {
+        hub_disconnect(h, a[i]);
+        hub_disconnect(h, b[i]);
+    }
+    hub_get_stats(h, &st);
+    assert_int_equal(st.rooms, 0);
+    json = hub_rooms_json(h);
+    assert_string_equal(json, "{\"rooms\":[]}");
+    free(json);
+    free(a);
+    free(b);
+    hub_free(h);
+}
+
 /* --- Configuration edges and the real clock --- */
 
 static void test_config_defaults_and_clamps(void **state)
@@ -2223,6 +2297,7 @@ int main(void)
         cmocka_unit_test_teardown(test_overflow_on_hello_and_in_lobby, end),
         cmocka_unit_test_teardown(test_flush_rooms, end),
         cmocka_unit_test_teardown(test_rooms_json, end),
+        cmocka_unit_test(test_many_rooms_by_name),
         cmocka_unit_test_teardown(test_config_defaults_and_clamps, end),
         cmocka_unit_test_teardown(test_real_clock, end),
         cmocka_unit_test_teardown(test_interleaved_chat_order, end),
