@@ -4,13 +4,17 @@
 // call's own LocalMedia, so joining keeps the preview's devices and toggles. For a meeting with
 // a passcode it asks for the passcode (after the server said it is needed or wrong), and it
 // says why a join was refused (locked, too many wrong passcodes) without leaving the screen.
+// "Join now" checks the name, unlocks sound and asks for notifications with the click.
 
 import { byId } from './dom.js';
 import { showToggle } from './icons.js';
-import { watchLevel } from './audio.js';
+import { watchLevel, audioContext } from './audio.js';
 import { fillDevices } from './meeting.js';
 import { avatarColor } from './tiles.js';
+import { codePoints } from './panel.js';
 import { store } from './store.js';
+
+const NICK_MAX = 32;
 
 export class PreJoin {
   #meeting;
@@ -21,10 +25,16 @@ export class PreJoin {
   #onChange;
   #creating = false;
 
-  /** `meeting`: the Meeting whose media is previewed. */
-  constructor(meeting) {
+  /**
+   * `meeting`: the Meeting whose media is previewed. `onJoin(name, passcode)`: "Join now" with a
+   * valid name (passcode: the one typed, or null), true when the join was sent; `onBack()`;
+   * `alert(text)` shows a problem.
+   */
+  constructor(meeting, { onJoin = () => false, onBack = () => {}, alert = () => {} } = {}) {
     this.#meeting = meeting;
     this.#ui = {
+      form: byId('prejoin-form'),
+      back: byId('prejoin-back'),
       preview: byId('preview'),
       video: byId('preview-video'),
       avatar: byId('preview-avatar'),
@@ -51,6 +61,19 @@ export class PreJoin {
     };
     this.#onChange = () => this.#render();
     this.#wire();
+    this.#ui.form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const name = this.name;
+      if (name === '' || codePoints(name) > NICK_MAX) {
+        alert('Please enter your name (up to 32 characters).');
+        return;
+      }
+      store.set('name', name);
+      audioContext(); // unlock sound with this click
+      if (typeof Notification === 'function' && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
+      if (onJoin(name, this.passcode)) this.busy(true);
+    });
+    this.#ui.back.addEventListener('click', () => onBack());
   }
 
   /**
