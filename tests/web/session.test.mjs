@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { makeSession, connect, enter, SEED_TEXT } from './fake.mjs';
 
 const BO = { id: 8, nickname: 'Bo', state: { mic: false, cam: true, hand: false } };
@@ -325,4 +326,14 @@ test('every server message type has a handler; unknown ones are ignored', () => 
   for (const type of types) assert.equal(typeof t.session.handlers[type], 'function');
   t.receive({ type: 'nope' }, { type: 'toString' }, { type: '__proto__' }, { type: 'constructor' });
   assert.deepEqual(t.calls, []);
+});
+
+test('session.js names no browser global: it stays importable and testable without a DOM', () => {
+  const source = fs.readFileSync(new URL('../../www/js/session.js', import.meta.url), 'utf8');
+  const code = source
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g, "''") // texts such as "another window"
+    .replace(/\/\/.*$/gm, '');
+  const globals = code.match(/\b(document|window|location|history|navigator|localStorage|sessionStorage|Notification|WebSocket|HTMLElement)\b/g);
+  assert.equal(globals, null);
 });
