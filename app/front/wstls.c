@@ -458,8 +458,9 @@ void wstls_cleanup(struct wstls *w)
 
 void wstls_say_goodbye(struct wstls *w)
 {
+    struct list *n;
     pthread_mutex_lock(&w->lock);
-    for (struct list *n = w->sessions.next; n != &w->sessions; n = n->next) {
+    list_foreach (n, &w->sessions) {
         struct tls_sess *t = list_entry(n, struct tls_sess, node);
         struct msg *m = msg_close(FRAME_CLOSE_GOING_AWAY, "server shutting down");
         if (m)
@@ -471,8 +472,9 @@ void wstls_say_goodbye(struct wstls *w)
 
 void wstls_abort_all(struct wstls *w)
 {
+    struct list *n;
     pthread_mutex_lock(&w->lock);
-    for (struct list *n = w->sessions.next; n != &w->sessions; n = n->next)
+    list_foreach (n, &w->sessions)
         tls_abort_socket(list_entry(n, struct tls_sess, node));
     pthread_mutex_unlock(&w->lock);
 }

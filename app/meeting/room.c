@@ -221,22 +221,20 @@ bool hub_flush_rooms(struct hub *h)
 {
     THREAD_ASSERT_OWNER(h->cfg.owner);
     bool sent = false;
-    if (h->rooms_dirty) {
-        h->rooms_dirty = false;
-        struct msg *m = room_list_msg(h);
-        struct list *n;
-        list_foreach (n, &h->sessions) {
-            struct hub_session *s = list_entry(n, struct hub_session, node);
-            if (!m)
-                break;
-            if (!s->room && !s->gone && s->sink) {
-                hub_deliver(h, s, m);
-                sent = true;
-            }
+    if (!h->rooms_dirty)
+        return false;
+    h->rooms_dirty = false;
+    struct msg *m = room_list_msg(h);
+    struct list *n;
+    list_foreach (n, &h->sessions) {
+        struct hub_session *s = list_entry(n, struct hub_session, node);
+        if (m && !s->room && !s->gone && s->sink) {
+            hub_deliver(h, s, m);
+            sent = true;
         }
-        msg_unref(m);
-        hub_process_kicks(h);
     }
+    msg_unref(m);
+    hub_process_kicks(h);
     return sent;
 }
 
