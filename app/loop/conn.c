@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "proto.h"
 #include "log.h"
+#include "ring.h"
 #include "sink.h"
 
 #define CONN_LOG_TEXT_MAX 200
@@ -54,9 +55,9 @@ struct conn {
     struct list all_node, alive_node, stall_node, dirty_node, closing_node;
     /* writing: a ring of frames; the first head_off bytes of the head are already sent, and the
      * first `inflight` frames belong to a uv_write in progress */
-    struct msg **ring;
-    unsigned rcap, rhead, rlen, inflight;
-    size_t qbytes, head_off;
+    struct ring out;
+    unsigned inflight;
+    size_t head_off;
     uv_write_t *wreq;
     uv_shutdown_t *sreq;
     char remote[48];
@@ -66,55 +67,16 @@ static void hard_close(struct conn *c, const char *why);
 
 /* --- the outgoing queue --- */
 
-static struct msg *ring_at(const struct conn *c, unsigned i)
-{
-    return c->ring[(c->rhead + i) % c->rcap];
-}
-
-static bool ring_push(struct conn *c, struct msg *m)
-{
-    if (c->rlen == c->rcap) {
-        unsigned cap = c->rcap ? c->rcap * 2 : CONN_RING_MIN;
-        struct msg **r = malloc(cap * sizeof(*r));
-        if (!r)
-            return false;
-        for (unsigned i = 0; i < c->rlen; i++)
-            r[i] = ring_at(c, i);
-        free(c->ring);
-        c->ring = r;
-        c->rcap = cap;
-        c->rhead = 0;
-    }
-    c->ring[(c->rhead + c->rlen) % c->rcap] = m;
-    c->rlen++;
-    c->qbytes += m->len;
-    return true;
-}
-
 /* Drops the head frame (fully sent when sent is true). */
-static void ring_pop(struct conn *c, bool sent)
+static void pop_head(struct conn *c, bool sent)
 {
-    struct msg *m = c->ring[c->rhead];
-    c->rhead = (c->rhead + 1) % c->rcap;
-    c->rlen--;
-    c->qbytes -= m->len;
+    struct msg *m = ring_pop(&c->out);
     c->head_off = 0;
     if (sent) {
         atomic_fetch_add_explicit(&c->cs->ctr->msgs_out, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&c->cs->ctr->bytes_out, m->len, memory_order_relaxed);
     }
     msg_unref(m);
-}
-
-/* Drops every queued frame from index keep on (frames already partly on the wire stay). */
-static void ring_truncate(struct conn *c, unsigned keep)
-{
-    while (c->rlen > keep) {
-        unsigned i = (c->rhead + c->rlen - 1) % c->rcap;
-        c->qbytes -= c->ring[i]->len;
-        msg_unref(c->ring[i]);
-        c->rlen--;
-    }
 }
 
 /* Marks c for conn_flush. */
@@ -132,7 +94,7 @@ static void queue_close(struct conn *c, unsigned code, const char *reason)
     if (c->flags & (CONN_CLOSE_QUEUED | CONN_DEAD))
         return;
     struct msg *m = msg_close(code, reason);
-    if (!m || !ring_push(c, m)) {
+    if (!m || !ring_push(&c->out, m)) {
         msg_unref(m);
         hard_close(c, "out of memory");
         return;
@@ -153,14 +115,16 @@ static bool conn_send(struct sink *sk, struct msg *m)
     const struct conn_limits *lim = &c->cs->lim;
     if (c->flags & (CONN_CLOSE_QUEUED | CONN_DEAD))
         return false;
-    if (c->rlen + 1 > lim->queue_msgs || c->qbytes + m->len > lim->queue_bytes) {
-        log_warn(c->id, "send queue overflow (%u messages, %zu B): closing with 1008", c->rlen,
-                 c->qbytes);
-        ring_truncate(c, c->inflight ? c->inflight : c->head_off ? 1 : 0);
+    size_t queued = ring_count(&c->out), bytes = ring_bytes(&c->out);
+    if (queued + 1 > lim->queue_msgs || bytes + m->len > lim->queue_bytes) {
+        log_warn(c->id, "send queue overflow (%zu messages, %zu B): closing with 1008", queued,
+                 bytes);
+        /* frames already partly on the wire stay */
+        ring_truncate(&c->out, c->inflight ? c->inflight : c->head_off ? 1 : 0);
         queue_close(c, FRAME_CLOSE_POLICY, "send queue overflow");
         return false;
     }
-    if (!ring_push(c, msg_ref(m))) {
+    if (!ring_push(&c->out, msg_ref(m))) {
         msg_unref(m);
         queue_close(c, FRAME_CLOSE_INTERNAL, "out of memory");
         return false;
@@ -202,7 +166,7 @@ static void conn_kick(struct sink *sk, unsigned code, const char *reason)
 static void queue_control(struct conn *c, int opcode, const char *data, size_t len)
 {
     struct msg *m = msg_new(opcode, data, len);
-    if (m && !(c->flags & (CONN_CLOSE_QUEUED | CONN_DEAD)) && ring_push(c, m)) {
+    if (m && !(c->flags & (CONN_CLOSE_QUEUED | CONN_DEAD)) && ring_push(&c->out, m)) {
         dirty(c);
         return;
     }
@@ -219,7 +183,7 @@ static void on_write(uv_write_t *req, int status)
     unsigned n = c->inflight;
     c->inflight = 0;
     for (unsigned i = 0; i < n; i++)
-        ring_pop(c, status == 0);
+        pop_head(c, status == 0);
     if (c->flags & CONN_DEAD)
         return;
     if (status < 0) {
@@ -243,8 +207,8 @@ static unsigned gather(const struct conn *c, uv_buf_t *iov, size_t *total)
 {
     unsigned n = 0;
     *total = 0;
-    while (n < c->rlen && n < CONN_WRITE_IOV && *total < CONN_WRITE_BYTES) {
-        const struct msg *m = ring_at(c, n);
+    while (n < ring_count(&c->out) && n < CONN_WRITE_IOV && *total < CONN_WRITE_BYTES) {
+        const struct msg *m = ring_at(&c->out, n);
         size_t off = n == 0 ? c->head_off : 0;
         iov[n] = uv_buf_init((char *)m->frame + off, (unsigned)(m->frame_len - off));
         *total += m->frame_len - off;
@@ -286,7 +250,7 @@ static void write_some(struct conn *c)
     size_t total;
     if (c->flags & CONN_DEAD || c->inflight)
         return;
-    while (c->rlen) {
+    while (ring_count(&c->out)) {
         unsigned n = gather(c, iov, &total);
         ssize_t r = send_now(c, iov, n);
         if (r < 0) {
@@ -294,15 +258,15 @@ static void write_some(struct conn *c)
             return;
         }
         size_t done = (size_t)r;
-        while (done && c->rlen) {
-            const struct msg *m = ring_at(c, 0);
+        while (done && ring_count(&c->out)) {
+            const struct msg *m = ring_at(&c->out, 0);
             size_t left = m->frame_len - c->head_off;
             if (done < left) {
                 c->head_off += done;
                 break;
             }
             done -= left;
-            ring_pop(c, true);
+            pop_head(c, true);
         }
         if ((size_t)r == total)
             continue;
@@ -351,9 +315,7 @@ void conn_flush(struct conn_set *cs)
 static void on_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
-    while (c->rlen)
-        ring_pop(c, false);
-    free(c->ring);
+    ring_cleanup(&c->out);
     free(c->pbuf);
     free(c->wreq);
     free(c->sreq);
@@ -618,6 +580,7 @@ int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_p
     list_init(&c->dirty_node);
     list_init(&c->closing_node);
     frame_asm_init(&c->fa, cs->lim.max_message);
+    ring_init(&c->out, CONN_RING_MIN, RING_SLOTS_MAX);
     rc = uv_tcp_init(cs->uv, &c->tcp);
     if (rc < 0)
         goto err_free;

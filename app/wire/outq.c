@@ -8,14 +8,15 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "ring.h"
+
 #define OUTQ_INITIAL_SLOTS 16
 
 struct outq {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    struct msg **ring; /* grows by doubling up to max_msgs + 1 (room for the final close) */
-    size_t cap, head, count;
-    size_t bytes, max_bytes, max_msgs;
+    struct ring ring; /* grows by doubling up to max_msgs + 1 slots (room for the final close) */
+    size_t max_bytes, max_msgs;
     bool closed;  /* no more pushes; pending messages are still delivered */
     bool stopped; /* no more pops either */
     bool overflowed;
@@ -27,9 +28,8 @@ struct outq *outq_new(size_t max_bytes, size_t max_msgs)
     struct outq *q = calloc(1, sizeof(*q));
     if (!q)
         return NULL;
-    q->cap = max_msgs + 1 < OUTQ_INITIAL_SLOTS ? max_msgs + 1 : OUTQ_INITIAL_SLOTS;
-    q->ring = calloc(q->cap, sizeof(*q->ring));
-    if (!q->ring) {
+    ring_init(&q->ring, OUTQ_INITIAL_SLOTS, max_msgs + 1);
+    if (!ring_reserve(&q->ring)) { /* up front: an overflow's close frame always fits */
         free(q);
         return NULL;
     }
@@ -44,52 +44,13 @@ struct outq *outq_new(size_t max_bytes, size_t max_msgs)
     return q;
 }
 
-static void drop_all_locked(struct outq *q)
-{
-    while (q->count) {
-        msg_unref(q->ring[q->head]);
-        q->ring[q->head] = NULL;
-        q->head = (q->head + 1) % q->cap;
-        q->count--;
-    }
-    q->bytes = 0;
-}
-
-/* Makes room for one more message. Returns false on OOM. */
-static bool grow_locked(struct outq *q)
-{
-    if (q->count < q->cap)
-        return true;
-    size_t cap = q->cap * 2 < q->max_msgs + 1 ? q->cap * 2 : q->max_msgs + 1;
-    if (cap <= q->cap)
-        return false;
-    struct msg **ring = malloc(cap * sizeof(*ring));
-    if (!ring)
-        return false;
-    for (size_t i = 0; i < q->count; i++)
-        ring[i] = q->ring[(q->head + i) % q->cap];
-    free(q->ring);
-    q->ring = ring;
-    q->cap = cap;
-    q->head = 0;
-    return true;
-}
-
-static void append_locked(struct outq *q, struct msg *m)
-{
-    q->ring[(q->head + q->count) % q->cap] = msg_ref(m);
-    q->count++;
-    q->bytes += m->len;
-}
-
 void outq_free(struct outq *q)
 {
     if (!q)
         return;
-    drop_all_locked(q);
+    ring_cleanup(&q->ring);
     pthread_cond_destroy(&q->cond);
     pthread_mutex_destroy(&q->lock);
-    free(q->ring);
     free(q);
 }
 
@@ -99,15 +60,16 @@ int outq_push(struct outq *q, struct msg *m, struct msg *overflow_close)
     pthread_mutex_lock(&q->lock);
     if (q->closed || q->stopped) {
         rc = -EPIPE;
-    } else if (q->count + 1 > q->max_msgs || q->bytes + m->len > q->max_bytes || !grow_locked(q)) {
+    } else if (ring_count(&q->ring) + 1 > q->max_msgs ||
+               ring_bytes(&q->ring) + m->len > q->max_bytes || !ring_reserve(&q->ring)) {
         q->overflowed = true;
         q->closed = true;
-        drop_all_locked(q);
+        ring_clear(&q->ring);
         if (overflow_close)
-            append_locked(q, overflow_close);
+            ring_push(&q->ring, msg_ref(overflow_close)); /* fits: clearing kept the slots */
         rc = -ENOBUFS;
     } else {
-        append_locked(q, m);
+        ring_push(&q->ring, msg_ref(m)); /* fits: reserved above */
     }
     bool wake = rc != -EPIPE && q->waiting;
     pthread_mutex_unlock(&q->lock);
@@ -123,11 +85,11 @@ int outq_push_final(struct outq *q, struct msg *m)
     pthread_mutex_lock(&q->lock);
     if (q->closed || q->stopped) {
         rc = -EPIPE;
-    } else if (!grow_locked(q)) {
+    } else if (!ring_reserve(&q->ring)) {
         rc = -ENOMEM;
     } else {
         q->closed = true;
-        append_locked(q, m);
+        ring_push(&q->ring, msg_ref(m)); /* fits: reserved above */
     }
     bool wake = rc == 0 && q->waiting;
     pthread_mutex_unlock(&q->lock);
@@ -140,18 +102,13 @@ struct msg *outq_pop(struct outq *q)
 {
     struct msg *m = NULL;
     pthread_mutex_lock(&q->lock);
-    while (!q->stopped && q->count == 0 && !q->closed) {
+    while (!q->stopped && ring_count(&q->ring) == 0 && !q->closed) {
         q->waiting = true;
         pthread_cond_wait(&q->cond, &q->lock);
         q->waiting = false;
     }
-    if (!q->stopped && q->count) {
-        m = q->ring[q->head];
-        q->ring[q->head] = NULL;
-        q->head = (q->head + 1) % q->cap;
-        q->count--;
-        q->bytes -= m->len;
-    }
+    if (!q->stopped && ring_count(&q->ring))
+        m = ring_pop(&q->ring);
     pthread_mutex_unlock(&q->lock);
     return m;
 }
@@ -171,26 +128,22 @@ int outq_pop_batch(struct outq *q, struct msg **out, size_t max, size_t max_byte
         }
     }
     pthread_mutex_lock(&q->lock);
-    while (!q->stopped && q->count == 0 && !q->closed) {
+    while (!q->stopped && ring_count(&q->ring) == 0 && !q->closed) {
         q->waiting = true;
         int rc = timeout_ms >= 0 ? pthread_cond_timedwait(&q->cond, &q->lock, &until)
                                  : pthread_cond_wait(&q->cond, &q->lock);
         q->waiting = false;
-        if (rc == ETIMEDOUT && !q->stopped && q->count == 0 && !q->closed) {
+        if (rc == ETIMEDOUT && !q->stopped && ring_count(&q->ring) == 0 && !q->closed) {
             pthread_mutex_unlock(&q->lock);
             return -ETIMEDOUT;
         }
     }
-    while (!q->stopped && q->count && (size_t)n < max) {
-        struct msg *m = q->ring[q->head];
+    while (!q->stopped && ring_count(&q->ring) && (size_t)n < max) {
+        const struct msg *m = ring_at(&q->ring, 0);
         if (n && bytes + m->frame_len > max_bytes)
             break;
-        q->ring[q->head] = NULL;
-        q->head = (q->head + 1) % q->cap;
-        q->count--;
-        q->bytes -= m->len;
         bytes += m->frame_len;
-        out[n++] = m;
+        out[n++] = ring_pop(&q->ring);
     }
     pthread_mutex_unlock(&q->lock);
     return n;
@@ -201,7 +154,7 @@ void outq_stop(struct outq *q)
     pthread_mutex_lock(&q->lock);
     q->stopped = true;
     q->closed = true;
-    drop_all_locked(q);
+    ring_clear(&q->ring);
     pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->lock);
 }
@@ -218,8 +171,8 @@ void outq_stats(struct outq *q, size_t *msgs, size_t *bytes)
 {
     pthread_mutex_lock(&q->lock);
     if (msgs)
-        *msgs = q->count;
+        *msgs = ring_count(&q->ring);
     if (bytes)
-        *bytes = q->bytes;
+        *bytes = ring_bytes(&q->ring);
     pthread_mutex_unlock(&q->lock);
 }
