@@ -17,6 +17,7 @@
 #include "log.h"
 #include "ring.h"
 #include "sink.h"
+#include "thread.h"
 
 #define CONN_LOG_TEXT_MAX 200
 #define CONN_RING_MIN     8
@@ -299,6 +300,7 @@ static void write_some(struct conn *c)
 
 void conn_flush(struct conn_set *cs)
 {
+    THREAD_ASSERT_OWNER(cs->owner);
     while (!list_empty(&cs->dirty)) {
         struct conn *c = list_entry(list_first(&cs->dirty), struct conn, dirty_node);
         list_remove(&c->dirty_node);
@@ -383,6 +385,7 @@ static char *log_text(const char *s, size_t len)
 struct hub_session *conn_deliver(struct conn_set *cs, struct hub_session *s, uint64_t id,
                                  int opcode, const char *data, size_t len)
 {
+    THREAD_ASSERT_OWNER(cs->owner);
     atomic_fetch_add_explicit(&cs->ctr->msgs_in, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&cs->ctr->bytes_in, len, memory_order_relaxed);
     if (!hub_admit(cs->hub, s))
@@ -563,6 +566,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 int conn_open(struct conn_set *cs, int fd, const char *remote_addr, int remote_port,
               uint32_t client_ip)
 {
+    THREAD_ASSERT_OWNER(cs->owner);
     struct conn *c = calloc(1, sizeof(*c));
     int rc = -ENOMEM;
     if (!c)
@@ -628,6 +632,7 @@ err_fd:
 
 void conn_sweep(struct conn_set *cs, uint64_t now, bool keepalive)
 {
+    THREAD_ASSERT_OWNER(cs->owner);
     /* lingering closes first: a close queued below gets its full linger from now */
     for (struct list *n = cs->closing.next; n != &cs->closing;) {
         struct conn *c = list_entry(n, struct conn, closing_node);
@@ -664,12 +669,15 @@ void conn_sweep(struct conn_set *cs, uint64_t now, bool keepalive)
 
 void conn_close_all(struct conn_set *cs, unsigned code, const char *reason)
 {
-    for (struct list *n = cs->all.next; n != &cs->all; n = n->next)
+    THREAD_ASSERT_OWNER(cs->owner);
+    struct list *n;
+    list_foreach (n, &cs->all)
         queue_close(list_entry(n, struct conn, all_node), code, reason);
 }
 
 void conn_abort_all(struct conn_set *cs)
 {
+    THREAD_ASSERT_OWNER(cs->owner);
     while (!list_empty(&cs->all))
         hard_close(list_entry(list_first(&cs->all), struct conn, all_node), NULL);
 }

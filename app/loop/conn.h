@@ -16,6 +16,8 @@
 #include "list.h"
 #include "wsstats.h"
 
+struct thread_owner;
+
 #define CONN_READ_BUF    (64 * 1024) /* the loop's one read buffer, shared by every connection */
 #define CONN_LINGER_MS   2000        /* after our close frame: wait this long for the peer's EOF */
 #define CONN_IDLE_PINGS  3           /* ping intervals of silence before the peer counts as gone */
@@ -43,6 +45,7 @@ struct conn_set {
     struct list stalled; /* connections inside a frame, by when it began (stall timer) */
     struct list dirty;   /* connections with output to write or hub work to finish */
     struct list closing; /* our close is queued: linger until EOF or the deadline */
+    const struct thread_owner *owner; /* debug builds: the loop thread; NULL = unchecked */
     unsigned count;
     char *rbuf; /* CONN_READ_BUF bytes */
 };

@@ -238,6 +238,7 @@ struct loop *loop_new(const struct config *cfg, struct ws_counters *ctr, struct 
     if (!lp->hub || conn_set_init(&lp->cs, &lp->uv, lp->hub, ctr, &lim) < 0)
         goto err_loop;
     lp->cs.ipl = ipl;
+    lp->cs.owner = &lp->owner;
     uv_async_init(&lp->uv, &lp->wake, on_wake);
     lp->wake.data = lp;
     uv_timer_init(&lp->uv, &lp->tick);
