@@ -3,50 +3,70 @@
 # README's test command: installs the test packages, then builds and runs every test stage:
 #   build/ (-Werror) unit + integration + e2e, build-asan/ (ASan+UBSan) unit + integration,
 #   build-tsan/ (TSan) the hub/outq concurrency unit tests + integration, build-fuzz/ (clang
-#   libFuzzer) each fuzz target for FUZZ_SECONDS (20).
-# Every stage runs even when an earlier one failed; logs go to tests/artifacts/. The last line is
+#   libFuzzer) each fuzz target for FUZZ_SECONDS (20), web-unit (node --test tests/web/*.test.mjs).
+# After the package step the four trees go at once, each on its own track (build, unit tests,
+# integration tests; e2e and fuzz on theirs): the integration tests mostly wait, so the three
+# builds' runs overlap, and each runs its tests in a pool (tests/integration/run.py). Timing-
+# sensitive tests run alone: every stage holds a shared lock on tests/artifacts/.cpu.lock
+# (HUDDLE_TEST_LOCK), which such a test takes exclusively.
+# Every stage runs even when an earlier one failed (a stage whose build failed counts as failed);
+# each stage's output goes to tests/artifacts/NAME.log and is printed whole when the stage ends.
+# The end is a table of the stages (result, time, when they ran) and the wall time, then the line
 # "huddle tests: N stages passed, M failed"; the exit status is non-zero when any stage failed.
 # Environment: HUDDLE_SKIP_DEPS=1 skips the package step, HUDDLE_SKIP_TSAN=1 the TSan stages,
-# FUZZ_SECONDS=0 the fuzz stages.
+# FUZZ_SECONDS=0 the fuzz stages; HUDDLE_TEST_JOBS sets the integration workers per build (4).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 repo=$(pwd)
 art="$repo/tests/artifacts"
 mkdir -p "$art"
 jobs=$(nproc 2>/dev/null || echo 2)
+state="$art/.stages" # one file per finished stage: "rc seconds start end"
+rm -rf "$state"
+mkdir -p "$state"
+export HUDDLE_TEST_LOCK="$art/.cpu.lock"
+export HUDDLE_TEST_JOBS=${HUDDLE_TEST_JOBS:-4}
 
-passed=0
-failed=0
-failed_names=()
+# say: prints its input whole, never interleaved with what another stage prints.
+say() {
+    local fd
+    exec {fd}>>"$art/.print.lock"
+    flock "$fd"
+    cat
+    exec {fd}>&-
+}
 
-# stage NAME TIMEOUT_S CMD...: runs CMD (a command or an exported function), its output shown
-# and saved to tests/artifacts/NAME.log; counts the result.
+# stage NAME TIMEOUT_S LOCK CMD...: runs CMD (a command or an exported function) with its output
+# saved to tests/artifacts/NAME.log and printed when it ends; records the result. LOCK "shared"
+# holds the shared lock meanwhile (a stage that uses the CPU); "none" leaves the lock to CMD
+# (the integration tests take it themselves).
 stage() {
-    local name=$1 limit=$2
-    shift 2
-    echo
-    echo "=== $name"
-    local t0=$SECONDS rc
-    timeout --kill-after=10 "$limit" bash -c '"$@"' "$name" "$@" 2>&1 | tee "$art/$name.log"
-    rc=${PIPESTATUS[0]}
-    if [ "$rc" = 0 ]; then
-        passed=$((passed + 1))
-        echo "=== $name: PASS ($((SECONDS - t0)) s)"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        [ "$rc" = 124 ] && echo "=== $name: timed out after $limit s"
-        echo "=== $name: FAIL (exit $rc, $((SECONDS - t0)) s, log tests/artifacts/$name.log)"
-    fi
+    local name=$1 limit=$2 lock=$3 t0=$SECONDS rc
+    shift 3
+    echo "... $name: started at $t0 s" | say
+    local cmd=(bash -c '"$@"' "$name" "$@")
+    [ "$lock" = shared ] && cmd=(flock -o -s "$HUDDLE_TEST_LOCK" "${cmd[@]}")
+    timeout --kill-after=10 "$limit" "${cmd[@]}" >"$art/$name.log" 2>&1 </dev/null
+    rc=$?
+    echo "$rc $((SECONDS - t0)) $t0 $SECONDS" >"$state/$name"
+    {
+        echo
+        echo "=== $name"
+        cat "$art/$name.log"
+        if [ "$rc" = 0 ]; then
+            echo "=== $name: PASS ($((SECONDS - t0)) s)"
+        else
+            [ "$rc" = 124 ] && echo "=== $name: timed out after $limit s"
+            echo "=== $name: FAIL (exit $rc, $((SECONDS - t0)) s, log tests/artifacts/$name.log)"
+        fi
+    } | say
     return "$rc"
 }
 
 # not_run NAME WHY: counts a stage that could not run (its build failed) as failed.
 not_run() {
-    failed=$((failed + 1))
-    failed_names+=("$1")
-    echo
-    echo "=== $1: FAIL (not run: $2)"
+    echo "notrun 0 $SECONDS $SECONDS $2" >"$state/$1"
+    printf '\n=== %s: FAIL (not run: %s)\n' "$1" "$2" | say
 }
 
 configure_and_build() {
@@ -58,7 +78,7 @@ export -f configure_and_build
 export repo jobs
 
 if [ "${HUDDLE_SKIP_DEPS:-0}" != 1 ]; then
-    stage deps 1800 scripts/install-deps.sh test
+    stage deps 1800 none scripts/install-deps.sh test
 fi
 
 # Sanitizer settings for every stage that runs an instrumented binary (inherited by the harness).
@@ -66,28 +86,46 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
-# 1. Plain build, warnings are errors.
-if stage build 900 configure_and_build build -DCMAKE_BUILD_TYPE=Release -DHUDDLE_WERROR=ON \
-    -DHUDDLE_ASAN=OFF -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
-    stage unit 600 ctest --test-dir build --output-on-failure -j"$jobs"
-    stage integration 900 env HUDDLE_BIN="$repo/build/huddle" tests/integration/run.sh
-    plain_ok=1
-else
-    not_run unit "build failed"
-    not_run integration "build failed"
-    plain_ok=0
-fi
+# 1. Plain build, warnings are errors; its unit tests, then its integration tests and the e2e
+#    tests at once.
+track_plain() {
+    if stage build 900 shared configure_and_build build -DCMAKE_BUILD_TYPE=Release \
+        -DHUDDLE_WERROR=ON -DHUDDLE_ASAN=OFF -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
+        stage unit 600 shared ctest --test-dir build --output-on-failure -j"$jobs"
+        stage integration 900 none env HUDDLE_BIN="$repo/build/huddle" tests/integration/run.sh &
+        track_e2e ok &
+        wait
+    else
+        not_run unit "build failed"
+        not_run integration "build failed"
+        track_e2e failed
+    fi
+}
+
+# 5. End to end in headless Chromium, against the plain binary.
+track_e2e() {
+    if [ ! -f tests/e2e/run.mjs ]; then
+        printf '\n=== e2e: no tests/e2e/run.mjs, nothing to run\n' | say
+    elif [ "$1" = ok ]; then
+        stage e2e 900 shared env HUDDLE_BIN="$repo/build/huddle" HUDDLE_ARTIFACTS="$art" \
+            node tests/e2e/run.mjs
+    else
+        not_run e2e "build failed"
+    fi
+}
 
 # 2. ASan + UBSan build (LeakSanitizer included on x86_64).
-if stage build-asan 900 configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_ASAN=ON \
-    -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
-    stage unit-asan 900 ctest --test-dir build-asan --output-on-failure -j"$jobs"
-    stage integration-asan 1200 env HUDDLE_BIN="$repo/build-asan/huddle" HUDDLE_SANITIZED=asan \
-        tests/integration/run.sh
-else
-    not_run unit-asan "build-asan failed"
-    not_run integration-asan "build-asan failed"
-fi
+track_asan() {
+    if stage build-asan 900 shared configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug \
+        -DHUDDLE_ASAN=ON -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
+        stage unit-asan 900 shared ctest --test-dir build-asan --output-on-failure -j"$jobs"
+        stage integration-asan 1200 none env HUDDLE_BIN="$repo/build-asan/huddle" \
+            HUDDLE_SANITIZED=asan tests/integration/run.sh
+    else
+        not_run unit-asan "build-asan failed"
+        not_run integration-asan "build-asan failed"
+    fi
+}
 
 # 3. TSan build: the hub/outq concurrency unit tests, then the integration tests against the whole
 #    TSan server (CivetWeb's workers, the event loop and the hub's threads meet only there).
@@ -115,8 +153,7 @@ tsan_unit() {
 # instrumented: a false positive inside libcivetweb alone may go to tests/tsan.supp (used when it
 # exists), one commented line each; never huddle's own code. Waits are doubled
 # (HUDDLE_TEST_TIMEOUT) for the slower server; HUDDLE_SANITIZED=tsan makes test_transport's
-# 1 GiB streams shorter and drops their RSS bound (TSan's shadow memory). The whole run takes
-# about 5 minutes on 2 cores, the 200-client soak included.
+# 1 GiB streams shorter and drops their RSS bound (TSan's shadow memory).
 tsan_integration() {
     local opts=$TSAN_OPTIONS
     [ -f "$repo/tests/tsan.supp" ] && opts="$opts:suppressions=$repo/tests/tsan.supp"
@@ -124,16 +161,16 @@ tsan_integration() {
         HUDDLE_TEST_TIMEOUT=20 tests/integration/run.sh "$@"
 }
 export -f tsan_run tsan_unit tsan_integration
-if [ "${HUDDLE_SKIP_TSAN:-0}" != 1 ]; then
-    if stage build-tsan 900 configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_TSAN=ON \
-        -DHUDDLE_ASAN=OFF -DHUDDLE_TESTS=ON; then
-        stage unit-tsan 900 tsan_unit
-        stage integration-tsan 1800 tsan_integration
+track_tsan() {
+    if stage build-tsan 900 shared configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug \
+        -DHUDDLE_TSAN=ON -DHUDDLE_ASAN=OFF -DHUDDLE_TESTS=ON; then
+        stage unit-tsan 900 shared tsan_unit
+        stage integration-tsan 1800 none tsan_integration
     else
         not_run unit-tsan "build-tsan failed"
         not_run integration-tsan "build-tsan failed"
     fi
-fi
+}
 
 # 4. libFuzzer targets (tests/fuzz/fuzz_*.c, clang, ASan+UBSan): each runs FUZZ_SECONDS (20; 0 skips
 #    the stage) on a copy of its seed corpus tests/fuzz/corpus/<target>/ in a temporary directory,
@@ -168,25 +205,62 @@ fuzz_targets() {
     return "$rc"
 }
 export -f fuzz_build fuzz_targets
-if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
-    if stage build-fuzz 900 fuzz_build; then
-        stage fuzz 600 fuzz_targets
+track_fuzz() {
+    if stage build-fuzz 900 shared fuzz_build; then
+        stage fuzz 600 shared fuzz_targets
     else
         not_run fuzz "build-fuzz failed"
     fi
-fi
+}
 
-# 5. End to end in headless Chromium, against the plain binary.
-if [ -f tests/e2e/run.mjs ]; then
-    if [ "$plain_ok" = 1 ]; then
-        stage e2e 900 env HUDDLE_BIN="$repo/build/huddle" HUDDLE_ARTIFACTS="$art" node tests/e2e/run.mjs
+# 6. The page's own unit tests (Node's test runner, no browser); the files are listed, not the
+#    folder (Node 21 and later read a folder argument as a glob).
+web_unit() {
+    node --test tests/web/*.test.mjs
+}
+export -f web_unit
+track_web() {
+    if [ -d tests/web ]; then
+        stage web-unit 300 shared web_unit
     else
-        not_run e2e "build failed"
+        printf '\n=== web-unit: no tests/web, nothing to run\n' | say
     fi
-else
-    echo
-    echo "=== e2e: no tests/e2e/run.mjs, nothing to run"
-fi
+}
+
+track_plain &
+track_asan &
+[ "${HUDDLE_SKIP_TSAN:-0}" != 1 ] && track_tsan &
+[ "${FUZZ_SECONDS:-20}" != 0 ] && track_fuzz &
+track_web &
+wait
+
+# The summary: every stage in a fixed order, with its time and when it ran (seconds from the start).
+passed=0
+failed=0
+failed_names=()
+echo
+echo "stage              result    time   from-to (s)   tests"
+for name in deps build unit integration e2e build-asan unit-asan integration-asan build-tsan \
+    unit-tsan integration-tsan build-fuzz fuzz web-unit; do
+    [ -f "$state/$name" ] || continue
+    read -r rc secs from to why <"$state/$name"
+    if [ "$rc" = 0 ]; then
+        passed=$((passed + 1))
+        result=PASS
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        result=FAIL
+        [ "$rc" = notrun ] && result="NOT RUN"
+    fi
+    tests=
+    case $name in
+    integration*) tests=$(sed -n 's/^integration tests: //p' "$art/$name.log" | tail -n 1) ;;
+    esac
+    [ "$rc" = notrun ] && tests=$why
+    printf '%-18s %-8s %5d s  %5d-%-5d   %s\n' "$name" "$result" "$secs" "$from" "$to" "$tests"
+done
+echo "wall time: $SECONDS s ($((SECONDS / 60)) min $((SECONDS % 60)) s), $jobs cores"
 
 echo
 [ "$failed" = 0 ] || echo "failed stages: ${failed_names[*]}"

@@ -5,15 +5,18 @@ Server(...) writes a temporary config file, starts `huddle --config FILE --bind 
 --root DIR`, collects its log (stdout and stderr) in a thread, waits for "listening on ...:PORT",
 and on stop() sends SIGTERM and checks the exit status and that no sanitizer reported anything.
 Environment: HUDDLE_BIN (default <repo>/build/huddle), HUDDLE_TEST_TIMEOUT (seconds per wait,
-default 10), HUDDLE_ARTIFACTS (where server logs are saved, default <repo>/tests/artifacts),
+default 10), HUDDLE_ARTIFACTS (server logs are saved in its integration/, integration-asan/ or
+integration-tsan/, default <repo>/tests/artifacts),
 HUDDLE_SANITIZED (the binary is instrumented: "asan" (or "1") for ASan+UBSan, "tsan" for
 ThreadSanitizer; tests may then loosen resource bounds or shorten load, never drop a check).
 """
 
 import asyncio
 import os
+import random
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -24,13 +27,16 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.abspath(os.environ.get("HUDDLE_BIN") or os.path.join(REPO, "build", "huddle"))
 WWW = os.path.join(REPO, "www")
 TIMEOUT = float(os.environ.get("HUDDLE_TEST_TIMEOUT", "10"))
-ARTIFACTS = os.path.join(
-    os.environ.get("HUDDLE_ARTIFACTS") or os.path.join(REPO, "tests", "artifacts"), "integration"
-)
-
 _SANITIZED = os.environ.get("HUDDLE_SANITIZED", "").strip().lower()
 # None for a plain build, else "asan" or "tsan" (HUDDLE_SANITIZED=1 means asan, as it always did).
 SANITIZER = None if _SANITIZED in ("", "0") else ("asan" if _SANITIZED == "1" else _SANITIZED)
+
+# integration/ for a plain build, integration-asan/ or integration-tsan/ for the others: the test
+# command runs the three at once, with servers of the same names
+ARTIFACTS = os.path.join(
+    os.environ.get("HUDDLE_ARTIFACTS") or os.path.join(REPO, "tests", "artifacts"),
+    "integration" + ("-" + SANITIZER if SANITIZER else ""),
+)
 
 LISTENING_RE = re.compile(r"listening on https?://[^ ]+:(\d+)")
 # Any sanitizer report fails the test that stops the server. ThreadSanitizer writes
@@ -162,7 +168,7 @@ class Server:
 
     def stop(self, timeout=None):
         """SIGTERM, then checks: exit within timeout, status 0, no sanitizer report.
-        Saves the log under tests/artifacts/integration/. Raises ServerError on any failure."""
+        Saves the log under tests/artifacts/integration*/. Raises ServerError on any failure."""
         if self.proc is None:
             return
         problems = []
@@ -176,6 +182,8 @@ class Server:
             problems.append("server did not exit after SIGTERM")
             self._kill()
         self._reader.join(5)
+        if not self._reader.is_alive():
+            self.proc.stdout.close()
         rc = self.proc.returncode
         if rc != 0 and not problems:
             problems.append("exit status %r after SIGTERM (want 0)" % rc)
@@ -219,6 +227,32 @@ class Server:
                 self.stop()
             except ServerError:
                 pass
+
+
+_rng = random.SystemRandom()
+
+
+def free_port():
+    """A TCP port that is free now and that the kernel does not hand out by itself (below the
+    ephemeral range, where port 0 binds and outgoing connections of the tests running beside this
+    one take theirs), for a server flag that cannot be 0 (ssl_port). Random, so that two tests
+    at once hardly ever pick the same one."""
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    lo, hi = (10000, low - 1) if low > 12000 else (1025, low - 1)
+    for _ in range(1000):
+        port = _rng.randint(lo, hi)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise ServerError("no free TCP port between %d and %d" % (lo, hi))
 
 
 def run_to_exit(args, config=None, env=None, timeout=None, cwd=None):

@@ -9,7 +9,6 @@ frame, an expired window, a used or unknown token, or resume after other message
 import asyncio
 import json
 import os
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -19,7 +18,7 @@ import uuid
 import websockets
 
 import test_rooms
-from harness import REPO, TIMEOUT, Server, run_async
+from harness import REPO, TIMEOUT, Server, free_port, run_async
 from rawws import OP_CLOSE, RawWS
 from roomutil import Peer, close_all, member, meta, open_peers, room_name
 
@@ -615,9 +614,7 @@ class TlsResumeTest(SessionTestCase):
         subprocess.run([os.path.join(REPO, "scripts", "make-cert.sh"), cls.tmp.name],
                        check=True, stdout=subprocess.DEVNULL)
         cls.ctx = ssl.create_default_context(cafile=os.path.join(cls.tmp.name, "huddle.crt"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            cls.ssl_port = s.getsockname()[1]
+        cls.ssl_port = free_port()
         cls.server = Server({"ssl_port": cls.ssl_port,
                              "ssl_certificate": os.path.join(cls.tmp.name, "huddle.pem"),
                              "rate_limit_per_sec": 0}, name="session-tls").start()

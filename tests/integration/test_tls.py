@@ -17,13 +17,7 @@ import urllib.request
 
 import websockets
 
-from harness import REPO, Server, run_async, run_to_exit, TIMEOUT
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness import REPO, Server, free_port, run_async, run_to_exit, TIMEOUT
 
 
 class TlsTest(unittest.TestCase):
