@@ -106,6 +106,7 @@ static void test_check_aborts_off_the_owner_thread(void **state)
     assert_non_null(strstr(err, "conn_flush called off its owner thread"));
 }
 
+#ifndef NDEBUG
 static bool discard(void *sink, struct msg *m)
 {
     return true;
@@ -119,6 +120,7 @@ static void tick_foreign_hub(void)
     if (h)
         hub_tick(h); /* from a thread that does not own the hub */
 }
+#endif
 
 static void test_hub_entry_points_check_their_thread(void **state)
 {
