@@ -4,11 +4,11 @@
 #   build/ (-Werror) unit + integration + e2e, build-asan/ (ASan+UBSan) unit + integration,
 #   build-tsan/ (TSan) the hub/outq concurrency unit tests + integration, build-fuzz/ (clang
 #   libFuzzer) each fuzz target for FUZZ_SECONDS (20), web-unit (node --test tests/web/*.test.mjs).
-# After the package step the four trees go at once, each on its own track (build, unit tests,
-# integration tests; e2e and fuzz on theirs): the integration tests mostly wait, so the three
-# builds' runs overlap, and each runs its tests in a pool (tests/integration/run.py). Timing-
-# sensitive tests run alone: every stage holds a shared lock on tests/artifacts/.cpu.lock
-# (HUDDLE_TEST_LOCK), which such a test takes exclusively.
+# After the package step the stages overlap (see "The schedule" below): the integration tests
+# and e2e mostly wait, so each starts as soon as its build is there, each build's integration
+# tests in a pool (tests/integration/run.py); builds, unit tests and fuzzing go in two lanes at
+# nice 10. Timing-sensitive tests run alone: every stage holds a shared lock on
+# tests/artifacts/.cpu.lock (HUDDLE_TEST_LOCK), which such a test takes exclusively.
 # Every stage runs even when an earlier one failed (a stage whose build failed counts as failed);
 # each stage's output goes to tests/artifacts/NAME.log and is printed whole when the stage ends.
 # The end is a table of the stages (result, time, when they ran) and the wall time, then the line
@@ -38,14 +38,17 @@ say() {
 
 # stage NAME TIMEOUT_S LOCK CMD...: runs CMD (a command or an exported function) with its output
 # saved to tests/artifacts/NAME.log and printed when it ends; records the result. LOCK "shared"
-# holds the shared lock meanwhile (a stage that uses the CPU); "none" leaves the lock to CMD
-# (the integration tests take it themselves).
+# holds the shared lock meanwhile (a stage that uses the CPU); "batch" too, at nice 10 (builds,
+# unit tests, fuzzing: work that only needs the CPU sometime, so that the servers and clients of
+# the tests that wait get it when they need it); "none" leaves the lock to CMD (the integration
+# tests take it themselves).
 stage() {
     local name=$1 limit=$2 lock=$3 t0=$SECONDS rc
     shift 3
     echo "... $name: started at $t0 s" | say
     local cmd=(bash -c '"$@"' "$name" "$@")
-    [ "$lock" = shared ] && cmd=(flock -o -s "$HUDDLE_TEST_LOCK" "${cmd[@]}")
+    [ "$lock" = batch ] && cmd=(nice -n 10 "${cmd[@]}")
+    [ "$lock" != none ] && cmd=(flock -o -s "$HUDDLE_TEST_LOCK" "${cmd[@]}")
     timeout --kill-after=10 "$limit" "${cmd[@]}" >"$art/$name.log" 2>&1 </dev/null
     rc=$?
     echo "$rc $((SECONDS - t0)) $t0 $SECONDS" >"$state/$name"
@@ -66,6 +69,7 @@ stage() {
 # not_run NAME WHY: counts a stage that could not run (its build failed) as failed.
 not_run() {
     echo "notrun 0 $SECONDS $SECONDS $2" >"$state/$1"
+    echo "not run: $2" >"$art/$1.log"
     printf '\n=== %s: FAIL (not run: %s)\n' "$1" "$2" | say
 }
 
@@ -86,24 +90,15 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
-# 1. Plain build, warnings are errors; its unit tests, then its integration tests and the e2e
-#    tests at once.
-track_plain() {
-    if stage build 900 shared configure_and_build build -DCMAKE_BUILD_TYPE=Release \
-        -DHUDDLE_WERROR=ON -DHUDDLE_ASAN=OFF -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
-        stage unit 600 shared ctest --test-dir build --output-on-failure -j"$jobs"
-        stage integration 900 none env HUDDLE_BIN="$repo/build/huddle" tests/integration/run.sh &
-        track_e2e ok &
-        wait
-    else
-        not_run unit "build failed"
-        not_run integration "build failed"
-        track_e2e failed
-    fi
+# 1. Plain build, warnings are errors.
+plain_build() {
+    configure_and_build build -DCMAKE_BUILD_TYPE=Release -DHUDDLE_WERROR=ON -DHUDDLE_ASAN=OFF \
+        -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON
 }
+export -f plain_build
 
 # 5. End to end in headless Chromium, against the plain binary.
-track_e2e() {
+e2e() {
     if [ ! -f tests/e2e/run.mjs ]; then
         printf '\n=== e2e: no tests/e2e/run.mjs, nothing to run\n' | say
     elif [ "$1" = ok ]; then
@@ -115,17 +110,11 @@ track_e2e() {
 }
 
 # 2. ASan + UBSan build (LeakSanitizer included on x86_64).
-track_asan() {
-    if stage build-asan 900 shared configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug \
-        -DHUDDLE_ASAN=ON -DHUDDLE_TSAN=OFF -DHUDDLE_TESTS=ON; then
-        stage unit-asan 900 shared ctest --test-dir build-asan --output-on-failure -j"$jobs"
-        stage integration-asan 1200 none env HUDDLE_BIN="$repo/build-asan/huddle" \
-            HUDDLE_SANITIZED=asan tests/integration/run.sh
-    else
-        not_run unit-asan "build-asan failed"
-        not_run integration-asan "build-asan failed"
-    fi
+asan_build() {
+    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_ASAN=ON -DHUDDLE_TSAN=OFF \
+        -DHUDDLE_TESTS=ON
 }
+export -f asan_build
 
 # 3. TSan build: the hub/outq concurrency unit tests, then the integration tests against the whole
 #    TSan server (CivetWeb's workers, the event loop and the hub's threads meet only there).
@@ -161,16 +150,11 @@ tsan_integration() {
         HUDDLE_TEST_TIMEOUT=20 tests/integration/run.sh "$@"
 }
 export -f tsan_run tsan_unit tsan_integration
-track_tsan() {
-    if stage build-tsan 900 shared configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug \
-        -DHUDDLE_TSAN=ON -DHUDDLE_ASAN=OFF -DHUDDLE_TESTS=ON; then
-        stage unit-tsan 900 shared tsan_unit
-        stage integration-tsan 1800 none tsan_integration
-    else
-        not_run unit-tsan "build-tsan failed"
-        not_run integration-tsan "build-tsan failed"
-    fi
+tsan_build() {
+    configure_and_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_TSAN=ON -DHUDDLE_ASAN=OFF \
+        -DHUDDLE_TESTS=ON
 }
+export -f tsan_build
 
 # 4. libFuzzer targets (tests/fuzz/fuzz_*.c, clang, ASan+UBSan): each runs FUZZ_SECONDS (20; 0 skips
 #    the stage) on a copy of its seed corpus tests/fuzz/corpus/<target>/ in a temporary directory,
@@ -205,9 +189,10 @@ fuzz_targets() {
     return "$rc"
 }
 export -f fuzz_build fuzz_targets
-track_fuzz() {
-    if stage build-fuzz 900 shared fuzz_build; then
-        stage fuzz 600 shared fuzz_targets
+# fuzz_track: the fuzz build, then the targets.
+fuzz_track() {
+    if stage build-fuzz 900 batch fuzz_build; then
+        stage fuzz 600 batch fuzz_targets
     else
         not_run fuzz "build-fuzz failed"
     fi
@@ -219,19 +204,62 @@ web_unit() {
     node --test tests/web/*.test.mjs
 }
 export -f web_unit
-track_web() {
+web_track() {
     if [ -d tests/web ]; then
-        stage web-unit 300 shared web_unit
+        stage web-unit 300 batch web_unit
     else
         printf '\n=== web-unit: no tests/web, nothing to run\n' | say
     fi
 }
 
-track_plain &
-track_asan &
-[ "${HUDDLE_SKIP_TSAN:-0}" != 1 ] && track_tsan &
-[ "${FUZZ_SECONDS:-20}" != 0 ] && track_fuzz &
-track_web &
+# The schedule. The integration tests and e2e mostly wait: each starts as soon as its build is
+# there and runs beside everything else. What needs the CPU (builds, unit tests, fuzzing) goes in
+# two lanes, one stage after another in each (nproc is 2 on the machines this is timed on), so
+# that it never crowds out the waiting stages: the plain build first (e2e, the longest stage,
+# needs it), then the TSan build (its integration run is the slowest).
+tsan_on() { [ "${HUDDLE_SKIP_TSAN:-0}" != 1 ]; }
+fuzz_on() { [ "${FUZZ_SECONDS:-20}" != 0 ]; }
+lane_a() {
+    if stage build 900 batch plain_build; then
+        stage integration 900 none env HUDDLE_BIN="$repo/build/huddle" tests/integration/run.sh &
+        e2e ok &
+        plain_ok=1
+    else
+        not_run integration "build failed"
+        e2e failed
+        plain_ok=0
+    fi
+    if stage build-asan 900 batch asan_build; then
+        stage integration-asan 1200 none env HUDDLE_BIN="$repo/build-asan/huddle" \
+            HUDDLE_SANITIZED=asan tests/integration/run.sh &
+        stage unit-asan 900 batch ctest --test-dir build-asan --output-on-failure -j"$jobs"
+    else
+        not_run unit-asan "build-asan failed"
+        not_run integration-asan "build-asan failed"
+    fi
+    if [ "$plain_ok" = 1 ]; then
+        stage unit 600 batch ctest --test-dir build --output-on-failure -j"$jobs"
+    else
+        not_run unit "build failed"
+    fi
+    web_track
+    wait
+}
+lane_b() {
+    if tsan_on; then
+        if stage build-tsan 900 batch tsan_build; then
+            stage integration-tsan 1800 none tsan_integration &
+            stage unit-tsan 900 batch tsan_unit
+        else
+            not_run unit-tsan "build-tsan failed"
+            not_run integration-tsan "build-tsan failed"
+        fi
+    fi
+    fuzz_on && fuzz_track
+    wait
+}
+lane_a &
+lane_b &
 wait
 
 # The summary: every stage in a fixed order, with its time and when it ran (seconds from the start).
@@ -254,10 +282,11 @@ for name in deps build unit integration e2e build-asan unit-asan integration-asa
         [ "$rc" = notrun ] && result="NOT RUN"
     fi
     tests=
-    case $name in
-    integration*) tests=$(sed -n 's/^integration tests: //p' "$art/$name.log" | tail -n 1) ;;
-    esac
-    [ "$rc" = notrun ] && tests=$why
+    if [ "$rc" = notrun ]; then
+        tests=$why
+    elif [[ $name = integration* ]]; then
+        tests=$(sed -n 's/^integration tests: //p' "$art/$name.log" | tail -n 1)
+    fi
     printf '%-18s %-8s %5d s  %5d-%-5d   %s\n' "$name" "$result" "$secs" "$from" "$to" "$tests"
 done
 echo "wall time: $SECONDS s ($((SECONDS / 60)) min $((SECONDS % 60)) s), $jobs cores"
