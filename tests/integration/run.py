@@ -34,8 +34,10 @@ SERIAL = (
     # another address's /healthz and WebSocket hello answered within 1 s, each second for 12 s,
     # while 600 half-requests stall
     "test_abuse.HttpConnectionCapTest.test_stalled_half_requests_do_not_slow_another_address",
-    # a quiet member's chat round trip stays under 1 s while another member floods
-    "test_abuse.FloodTest.test_flooder_is_limited_then_closed_1008_quiet_member_unaffected",
+    # a quiet member's chat round trip stays under 1 s while another member floods; with
+    # flood_close_after = 0, a flood answered within 0.3 s pauses and 1 s of calm (under TSan in
+    # the pool the server was still answering the flood after them: 37 rate_limited left)
+    "test_abuse.FloodTest",
     # deliveries to the members who read stay under 1 s late while one member stalls
     "test_fanout.StalledClientTest",
     # exit within 3 s of SIGTERM (with clients that never answer, a writer blocked)
