@@ -42,15 +42,16 @@ SERIAL = (
     "test_fanout.StalledClientTest",
     # exit within 3 s of SIGTERM (with clients that never answer, a writer blocked)
     "test_ops.ShutdownTest",
+    # 200 clients for 20 s, the heaviest load of the suite; its server has 300 threads, which
+    # TSan starts in 2.5 s on an idle machine: in the pool it missed the 20 s start wait
+    "test_fanout.SoakTest",
 )
-# Not here, though issue 15 names such tests: the 200-client soak (no time bar; the heaviest
-# load, so it starts first in the pool and never meets the tests above), OversizedStreamTest (its
-# RSS bound is about what the server buffers, which load does not change), keep-alive (bars of 3
-# and 10 s around 1 s timers), the rate limits (token buckets the tests outrun by far).
+# Not here, though issue 15 names such tests: OversizedStreamTest (its RSS bound is about what
+# the server buffers, which load does not change), keep-alive (bars of 3 and 10 s around 1 s
+# timers), the rate limits (token buckets the tests outrun by far).
 
 # Units that take longest (in this order) start first, so that the pool ends evenly.
 SLOW_FIRST = (
-    "test_fanout.SoakTest",
     "test_transport.StallTest",
     "test_session.ResumeTest",
     "test_rooms.RoomProtocolTest",
