@@ -216,15 +216,17 @@ web_track() {
 
 # The schedule. The integration tests and e2e mostly wait: each starts as soon as its build is
 # there and runs beside everything else. What needs the CPU (builds, unit tests, fuzzing) goes in
-# two lanes, one stage after another in each (nproc is 2 on the machines this is timed on), so
-# that it never crowds out the waiting stages: the plain build first (e2e, the longest stage,
-# needs it), then the TSan build (its integration run is the slowest).
+# two lanes at nice 10, one stage after another in each (nproc is 2 on the machines this is timed
+# on), so that it never crowds out the waiting stages. The lanes start with the plain build (not
+# niced: e2e, the longest stage, waits for it) and the TSan build (the slowest integration run).
+# The serial integration tests wait for e2e, so the command takes about the plain build, e2e and
+# the three serial parts.
 tsan_on() { [ "${HUDDLE_SKIP_TSAN:-0}" != 1 ]; }
 fuzz_on() { [ "${FUZZ_SECONDS:-20}" != 0 ]; }
 # The integration stages' time limits (1800 s) include the wait for the exclusive lock, at most
 # e2e's limit when e2e is still running.
 lane_a() {
-    if stage build 900 batch plain_build; then
+    if stage build 900 shared plain_build; then # not niced: e2e, the longest stage, waits for it
         stage integration 1800 none env HUDDLE_BIN="$repo/build/huddle" tests/integration/run.sh &
         e2e ok &
         plain_ok=1
